@@ -115,7 +115,7 @@ static void test_bad_types(void)
 static void test_out_of_range(void)
 {
     expect_error("range.ini", "[layer.a]\nsize = 0\n", SS_ECONFIG, "range.ini:2:",
-                 "size: 0 is out of range [1, 1e+08]");
+                 "size: 0 is out of range [1, 100000000]");
     expect_error("tau.ini", "[layer.a]\nsize = 2\ntau_m_ms = -1\n", SS_ECONFIG, "tau.ini:3:",
                  "tau_m_ms: -1 is out of range");
     expect_error("p.ini", "[layer.a]\nsize=1\n[projection.x]\nfrom=a\nto=a\np = 1.5\n", SS_ECONFIG,
@@ -195,7 +195,7 @@ static void test_set(void)
     cfg = ss_config_load(path, set_bad, 1, &err);
     CU_ASSERT_PTR_NULL(cfg);
     CU_ASSERT_STRING_EQUAL(err.msg, "--set layer.out.size=0: [layer.out] size: 0 is out of "
-                                    "range [1, 1e+08]");
+                                    "range [1, 100000000]");
     const char *set_key[] = {"layer.out.tau_mm=3"};
     cfg = ss_config_load(path, set_key, 1, &err);
     CU_ASSERT_PTR_NULL(cfg);

@@ -235,7 +235,7 @@ static int enum_has(const char *choices, const char *value)
 /* Prints a range "[min, max]" with %g. */
 static void range_text(const ss_key_spec *k, char *buf, size_t n)
 {
-    snprintf(buf, n, "[%g, %g]", k->min, k->max);
+    snprintf(buf, n, "[%.10g, %.10g]", k->min, k->max);
 }
 
 /* Parses text into e according to its spec.  Returns 0, or fails with a
@@ -735,49 +735,4 @@ char *ss_config_path(const ss_config *cfg, const char *section, const char *key,
         ss_config_error(cfg, err, section, key, "file '%s' not found in %s nor in %s", value,
                         cfg->dir, SS_PKGDATADIR);
     return NULL;
-}
-
-/* ---- --help-model ----------------------------------------------------- */
-
-const char *ss_key_type_name(ss_key_type type)
-{
-    switch (type) {
-    case SS_KEY_INT: return "int";
-    case SS_KEY_DOUBLE: return "real";
-    case SS_KEY_BOOL: return "bool";
-    case SS_KEY_ENUM: return "choice";
-    case SS_KEY_STRING: return "string";
-    case SS_KEY_PATH: return "path";
-    case SS_KEY_LIST: return "list";
-    }
-    return "?";
-}
-
-void ss_config_print_help(FILE *out)
-{
-    size_t n_secs, n_keys;
-    const ss_section_spec *secs = ss_config_sections(&n_secs);
-    const ss_key_spec *keys = ss_config_keys(&n_keys);
-    for (size_t s = 0; s < n_secs; s++) {
-        fprintf(out, "%s[%s%s]  %s\n", s ? "\n" : "", secs[s].name, secs[s].named ? ".NAME" : "",
-                secs[s].doc);
-        for (size_t k = 0; k < n_keys; k++) {
-            const ss_key_spec *key = &keys[k];
-            if (strcmp(key->section, secs[s].name) != 0)
-                continue;
-            char what[160];
-            if (key->type == SS_KEY_ENUM)
-                snprintf(what, sizeof what, "%s", key->choices);
-            else if (key->type == SS_KEY_INT || key->type == SS_KEY_DOUBLE ||
-                     key->type == SS_KEY_LIST)
-                snprintf(what, sizeof what, "%s in [%g, %g]", ss_key_type_name(key->type),
-                         key->min, key->max);
-            else
-                snprintf(what, sizeof what, "%s", ss_key_type_name(key->type));
-            fprintf(out, "  %-16s %s, %s\n  %16s %s\n", key->key, what,
-                    key->default_value ? (*key->default_value ? key->default_value : "(empty)")
-                                       : "required",
-                    "", key->doc);
-        }
-    }
 }
