@@ -251,7 +251,7 @@ static void test_iris_clip_and_constant(void)
     /* Rows 0 and 5 are fold 0's test rows; the training rows span 1..2 in
      * feature 1 and are constant (7) in feature 4. */
     const char *csv = "a,b,c,d,species\n"
-                      "9,1,1,7,setosa\n"    /* test: 9 > max 2 */
+                      "9,1,1,7,setosa\n" /* test: 9 > max 2 */
                       "1,1,1,7,setosa\n"
                       "2,1,1,7,versicolor\n"
                       "1.5,1,1,7,setosa\n"
@@ -385,8 +385,9 @@ static void test_iris_bad_number(void)
 
 static void test_iris_unknown_species(void)
 {
-    iris_error("species.csv", "h1,h2,h3,h4,h5\n\n5.1,3.5,1.4,0.2,setosa\n6.0,2.2,5.0,1.5,virginca\n",
-               SS_EDATA, ":4: field 5: unknown species 'virginca'",
+    iris_error("species.csv",
+               "h1,h2,h3,h4,h5\n\n5.1,3.5,1.4,0.2,setosa\n6.0,2.2,5.0,1.5,virginca\n", SS_EDATA,
+               ":4: field 5: unknown species 'virginca'",
                "expected setosa, versicolor or virginica");
 }
 
@@ -587,8 +588,8 @@ static void test_mnist_bad_magic(void)
                 "bad IDX magic 0x50352032", NULL);
     /* IDX of another element type (0x0D: float). */
     img[2] = 0x0D;
-    mnist_error(write_bytes("float-images", img, ni, 0), NULL, SS_EDATA,
-                "bad IDX magic 0x00000d03", "other than unsigned bytes");
+    mnist_error(write_bytes("float-images", img, ni, 0), NULL, SS_EDATA, "bad IDX magic 0x00000d03",
+                "other than unsigned bytes");
     lbl[3] = 2;
     mnist_error(NULL, write_bytes("2d-labels.gz", lbl, nl, 1), SS_EDATA,
                 "bad IDX magic 0x00000802, expected 0x00000801 for MNIST labels", NULL);
@@ -648,7 +649,8 @@ static void test_mnist_counts_differ_and_extra(void)
     unsigned char *longer = malloc(ni + 5);
     memcpy(longer, img, ni);
     memset(longer + ni, 0, 5);
-    snprintf(want, sizeof want, ": at byte %zu: 5 bytes of unexpected data after the last of 400 images", ni);
+    snprintf(want, sizeof want,
+             ": at byte %zu: 5 bytes of unexpected data after the last of 400 images", ni);
     mnist_error(write_bytes("long-images", longer, ni + 5, 0), NULL, SS_EDATA, want, NULL);
     free(longer);
     /* A label that is no digit. */
@@ -705,9 +707,8 @@ static void test_mnist10k_when_fetched(void)
     ss_dataset *sub = load_sub_ok();
     size_t first = 0;
     for (int d = 0; d < 10; d++) {
-        CU_ASSERT_EQUAL(memcmp(ds->pixels + first * 784, sub->pixels + (size_t)d * 40 * 784,
-                               40 * 784),
-                        0);
+        CU_ASSERT_EQUAL(
+            memcmp(ds->pixels + first * 784, sub->pixels + (size_t)d * 40 * 784, 40 * 784), 0);
         first += per_digit[d];
     }
     ss_dataset_free(sub);
@@ -810,8 +811,8 @@ static void test_config_mnist(void)
 {
     char lines[2048];
     char *img = src_path(SUB_IMAGES);
-    snprintf(lines, sizeof lines, "dataset = mnist\npath = %s\nlabels = %s\nclasses = 4,9\n",
-             img, ss_test_src(SUB_LABELS));
+    snprintf(lines, sizeof lines, "dataset = mnist\npath = %s\nlabels = %s\nclasses = 4,9\n", img,
+             ss_test_src(SUB_LABELS));
     free(img);
     ss_error err = {0};
     ss_config *cfg = load_model("mnist-ok.ini", model(lines), &err);
@@ -831,8 +832,7 @@ static void test_config_mnist(void)
 }
 
 /* Each [data] mistake is a config error at its line. */
-static void config_error(const char *name, const char *lines, const char *frag1,
-                         const char *frag2)
+static void config_error(const char *name, const char *lines, const char *frag1, const char *frag2)
 {
     ss_error err = {0};
     ss_config *cfg = load_model(name, model(lines), &err);
@@ -861,20 +861,17 @@ static void test_config_errors(void)
     config_error("iris-labels.ini", lines, ":7: [data] labels: applies to dataset = mnist", NULL);
     snprintf(lines, sizeof lines, "dataset = mnist\npath = %s\n", img);
     config_error("no-labels.ini", lines, "[data] labels:", "needs the labels file");
-    snprintf(lines, sizeof lines, "dataset = mnist\npath = %s\nlabels = %s\ntest_path = %s\n",
-             img, lbl, img);
+    snprintf(lines, sizeof lines, "dataset = mnist\npath = %s\nlabels = %s\ntest_path = %s\n", img,
+             lbl, img);
     config_error("half-official.ini", lines, "[data] test_labels:", "go together");
-    snprintf(lines, sizeof lines, "dataset = mnist\npath = %s\nlabels = %s\nfold = 3\n", img,
-             lbl);
-    config_error("mnist-fold.ini", lines, ":8: [data] fold: MNIST has a single fixed split",
-                 NULL);
+    snprintf(lines, sizeof lines, "dataset = mnist\npath = %s\nlabels = %s\nfold = 3\n", img, lbl);
+    config_error("mnist-fold.ini", lines, ":8: [data] fold: MNIST has a single fixed split", NULL);
     snprintf(lines, sizeof lines, "dataset = mnist\npath = %s\nlabels = %s\nfolds = all\n", img,
              lbl);
     config_error("mnist-folds.ini", lines, ":8: [data] folds:", "iris only");
     config_error("missing.ini", "dataset = iris\npath = no-such-iris.csv\n",
                  ":6: [data] path: file 'no-such-iris.csv' not found", NULL);
-    config_error("empty-path.ini", "dataset = iris\npath =\n", "[data] path: no file given",
-                 NULL);
+    config_error("empty-path.ini", "dataset = iris\npath =\n", "[data] path: no file given", NULL);
     free((void *)iris);
     free(img);
     free(lbl);

@@ -59,9 +59,8 @@ ss_dataset *ss_dataset_load_iris(const char *csv_path, ss_error *err);
 /* MNIST: IDX images (magic 0x00000803) and labels (0x00000801, values 0..9),
  * plain or gzip-compressed.  test_images/test_labels NULL: the single-file
  * split above; otherwise the official train/test split. */
-ss_dataset *ss_dataset_load_mnist(const char *images, const char *labels,
-                                  const char *test_images, const char *test_labels,
-                                  ss_error *err);
+ss_dataset *ss_dataset_load_mnist(const char *images, const char *labels, const char *test_images,
+                                  const char *test_labels, ss_error *err);
 void ss_dataset_free(ss_dataset *ds);
 
 /* Restricts to a comma-separated list of class names ("4,9",
@@ -108,8 +107,8 @@ int ss_dataset_split(const ss_dataset *ds, int fold, size_t max_train, size_t ma
                      ss_split **out, ss_error *err);
 /* Same with max_train and max_test from [data]; fold is passed in so that
  * the caller can loop over ss_dataset_folds(). */
-int ss_dataset_split_config(const ss_dataset *ds, const ss_config *cfg, int fold,
-                            ss_split **out, ss_error *err);
+int ss_dataset_split_config(const ss_dataset *ds, const ss_config *cfg, int fold, ss_split **out,
+                            ss_error *err);
 void ss_split_free(ss_split *split);
 
 /* Sizes ss_dataset_split() would give, without building the matrices. */
@@ -125,8 +124,7 @@ void ss_dataset_folds(const ss_dataset *ds, const ss_config *cfg, int *first, in
  *         2 classes (versicolor, virginica)
  *   split: fold 0 of 5: 80 train, 20 test
  * Returns 0, or an error from computing the split sizes. */
-int ss_dataset_print_summary(const ss_dataset *ds, const ss_config *cfg, FILE *out,
-                             ss_error *err);
+int ss_dataset_print_summary(const ss_dataset *ds, const ss_config *cfg, FILE *out, ss_error *err);
 
 #ifdef __cplusplus
 }

@@ -21,8 +21,8 @@ static char *dup_str(const char *s)
     return copy;
 }
 
-ss_dataset *ss__dataset_alloc(ss_dataset_kind kind, const char *source, size_t n,
-                              size_t n_features, size_t n_classes, const char *const *names)
+ss_dataset *ss__dataset_alloc(ss_dataset_kind kind, const char *source, size_t n, size_t n_features,
+                              size_t n_classes, const char *const *names)
 {
     ss_dataset *ds = calloc(1, sizeof *ds);
     if (!ds)
@@ -103,8 +103,7 @@ int ss__read_file(const char *path, unsigned char **data, size_t *len, ss_error 
              * never a size claimed by a (possibly corrupt) header. */
             unsigned char *bigger = cap < ((size_t)-1) / 4 ? realloc(buf, 2 * cap + 1) : NULL;
             if (!bigger) {
-                rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory after %zu bytes", path,
-                                  used);
+                rc = ss_error_set(err, SS_ENOMEM, "%s: out of memory after %zu bytes", path, used);
                 goto done;
             }
             buf = bigger;
@@ -127,8 +126,8 @@ int ss__read_file(const char *path, unsigned char **data, size_t *len, ss_error 
     } else if (zerr == Z_BUF_ERROR) {
         /* zlib's name for a gzip stream that stops before its end. */
         rc = ss_error_set(err, SS_EDATA,
-                          "%s: truncated gzip file (%zu bytes decompressed before it ends)",
-                          path, used);
+                          "%s: truncated gzip file (%zu bytes decompressed before it ends)", path,
+                          used);
     } else if (zerr != Z_OK) {
         rc = ss_error_set(err, SS_EDATA, "%s: corrupt gzip data after %zu decompressed bytes: %s",
                           path, used, zmsg);
@@ -217,8 +216,7 @@ int ss_dataset_select_classes(ss_dataset *ds, const char *list, ss_error *err)
             item = comma + 1;
         }
         if (n_sel < 2) {
-            rc = fail_classes(ds, err, "a class subset needs at least two classes, not '%s'",
-                              list);
+            rc = fail_classes(ds, err, "a class subset needs at least two classes, not '%s'", list);
             goto done;
         }
     }

@@ -116,8 +116,7 @@ void ss_dataset_folds(const ss_dataset *ds, const ss_config *cfg, int *first, in
     }
 }
 
-int ss_dataset_print_summary(const ss_dataset *ds, const ss_config *cfg, FILE *out,
-                             ss_error *err)
+int ss_dataset_print_summary(const ss_dataset *ds, const ss_config *cfg, FILE *out, ss_error *err)
 {
     size_t max_train = (size_t)ss_config_int(cfg, SEC, "max_train");
     size_t max_test = (size_t)ss_config_int(cfg, SEC, "max_test");

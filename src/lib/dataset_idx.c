@@ -23,8 +23,8 @@ typedef struct {
     unsigned char *data; /* whole file; elements start at data + header */
     size_t len, header;
     uint32_t dims[3];
-    size_t count;        /* dims[0] */
-    size_t item;         /* bytes per item: rows * cols, or 1 */
+    size_t count; /* dims[0] */
+    size_t item;  /* bytes per item: rows * cols, or 1 */
 } idx_file;
 
 static uint32_t be32(const unsigned char *p)
@@ -68,8 +68,7 @@ static int idx_read(idx_file *f, const char *path, uint32_t magic, ss_error *err
     size_t n_dims = magic & 0xff;
     f->header = 4 + 4 * n_dims;
     if (f->len < f->header) {
-        snprintf(msg, sizeof msg, "truncated in the header (%zu of %zu bytes)", f->len,
-                 f->header);
+        snprintf(msg, sizeof msg, "truncated in the header (%zu of %zu bytes)", f->len, f->header);
         return fail_at(err, path, f->len, msg);
     }
     size_t item = 1;
@@ -117,25 +116,23 @@ static int check_labels(const idx_file *f, ss_error *err)
 static int check_pair(const idx_file *img, const idx_file *lbl, ss_error *err)
 {
     if (img->count != lbl->count)
-        return ss_error_set(err, SS_EDATA, "%s: %zu labels, but %s holds %zu images",
-                            lbl->path, lbl->count, img->path, img->count);
+        return ss_error_set(err, SS_EDATA, "%s: %zu labels, but %s holds %zu images", lbl->path,
+                            lbl->count, img->path, img->count);
     return check_labels(lbl, err);
 }
 
 /* Copies one images/labels pair into ds from sample `first` on. */
 static void fill(ss_dataset *ds, size_t first, const idx_file *img, const idx_file *lbl)
 {
-    memcpy(ds->pixels + first * ds->n_features, img->data + img->header,
-           img->count * img->item);
+    memcpy(ds->pixels + first * ds->n_features, img->data + img->header, img->count * img->item);
     for (size_t i = 0; i < img->count; i++) {
         ds->label[first + i] = lbl->data[lbl->header + i];
         ds->position[first + i] = i;
     }
 }
 
-ss_dataset *ss_dataset_load_mnist(const char *images, const char *labels,
-                                  const char *test_images, const char *test_labels,
-                                  ss_error *err)
+ss_dataset *ss_dataset_load_mnist(const char *images, const char *labels, const char *test_images,
+                                  const char *test_labels, ss_error *err)
 {
     if ((test_images == NULL) != (test_labels == NULL)) {
         ss_error_set(err, SS_EUSAGE, "MNIST test images and test labels go together");
@@ -158,8 +155,8 @@ ss_dataset *ss_dataset_load_mnist(const char *images, const char *labels,
             rc = check_pair(&f[2], &f[3], err);
         if (rc == SS_OK && (f[2].dims[1] != f[0].dims[1] || f[2].dims[2] != f[0].dims[2]))
             rc = ss_error_set(err, SS_EDATA, "%s: images of %ux%u pixels, but %s has %ux%u",
-                              test_images, (unsigned)f[2].dims[1], (unsigned)f[2].dims[2],
-                              images, (unsigned)f[0].dims[1], (unsigned)f[0].dims[2]);
+                              test_images, (unsigned)f[2].dims[1], (unsigned)f[2].dims[2], images,
+                              (unsigned)f[0].dims[1], (unsigned)f[0].dims[2]);
     }
     if (rc != SS_OK)
         goto done;

@@ -10,16 +10,16 @@
 /* Every sample of the file(s), all classes; the class subset is a view. */
 struct ss_dataset {
     ss_dataset_kind kind;
-    char *source;         /* path of the main file, for messages and summaries */
-    size_t n;             /* samples */
+    char *source; /* path of the main file, for messages and summaries */
+    size_t n;     /* samples */
     size_t n_features;
-    double *values;       /* IRIS: n x n_features raw measurements */
-    unsigned char *pixels; /* MNIST: n x n_features bytes (0..255) */
-    int *label;           /* class in the file's numbering, 0..n_all_classes-1 */
-    size_t *position;     /* data row or image number within its own file */
+    double *values;         /* IRIS: n x n_features raw measurements */
+    unsigned char *pixels;  /* MNIST: n x n_features bytes (0..255) */
+    int *label;             /* class in the file's numbering, 0..n_all_classes-1 */
+    size_t *position;       /* data row or image number within its own file */
     signed char *test_fold; /* the fold whose test part holds the sample; -1: always train */
     int n_folds;
-    int official;         /* official MNIST train/test files: keep file order */
+    int official; /* official MNIST train/test files: keep file order */
 
     size_t n_all_classes;
     char **all_class_names;
@@ -33,8 +33,8 @@ struct ss_dataset {
 
 /* Allocates a dataset of n samples with every array (values or pixels by
  * kind) and the class names; all classes selected.  NULL on ENOMEM. */
-ss_dataset *ss__dataset_alloc(ss_dataset_kind kind, const char *source, size_t n,
-                              size_t n_features, size_t n_classes, const char *const *names);
+ss_dataset *ss__dataset_alloc(ss_dataset_kind kind, const char *source, size_t n, size_t n_features,
+                              size_t n_classes, const char *const *names);
 
 /* Reads a whole file, transparently gunzipping it (zlib's gzread passes
  * plain files through).  *data is NUL-terminated one byte past *len. */

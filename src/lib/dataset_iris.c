@@ -104,14 +104,13 @@ ss_dataset *ss_dataset_load_iris(const char *path, ss_error *err)
         long line = 1;
         for (size_t i = 0; i < at; i++)
             line += text[i] == '\n';
-        ss_error_set_at(err, SS_EDATA, path, line, "NUL byte (at byte %zu): not a text file",
-                        at);
+        ss_error_set_at(err, SS_EDATA, path, line, "NUL byte (at byte %zu): not a text file", at);
         free(raw);
         return NULL;
     }
     size_t max_rows = count_lines(text);
-    ss_dataset *ds = ss__dataset_alloc(SS_DATASET_IRIS, path, max_rows, IRIS_FEATURES,
-                                       IRIS_CLASSES, species);
+    ss_dataset *ds =
+        ss__dataset_alloc(SS_DATASET_IRIS, path, max_rows, IRIS_FEATURES, IRIS_CLASSES, species);
     if (!ds) {
         ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
         free(raw);

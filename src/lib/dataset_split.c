@@ -80,8 +80,7 @@ static int check_fold(const ss_dataset *ds, int fold, ss_error *err)
                         ds->n_folds - 1);
 }
 
-static int check_sizes(const ss_dataset *ds, int fold, size_t n_train, size_t n_test,
-                       ss_error *err)
+static int check_sizes(const ss_dataset *ds, int fold, size_t n_train, size_t n_test, ss_error *err)
 {
     if (n_train == 0 || n_test == 0)
         return ss_error_set(err, SS_EDATA, "%s: the %s part of fold %d is empty", ds->source,
