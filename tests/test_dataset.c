@@ -802,7 +802,8 @@ static void test_config_iris_all_folds_and_caps(void)
     size_t n = fread(text, 1, sizeof text - 1, out);
     text[n] = '\0';
     fclose(out);
-    CU_ASSERT_PTR_NOT_NULL(strstr(text, "split: fold 4 of 5 (folds = all): 30 train, 30 test"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(
+        text, "split: folds 0..4 (folds = all), each: 30 train (max_train, of 120), 30 test\n"));
     ss_dataset_free(ds);
     ss_config_free(cfg);
 }
@@ -896,6 +897,35 @@ static void test_config_data_error(void)
     ss_config_free(cfg);
 }
 
+/* The shipped models/iris.ini finds the shipped data through its relative
+ * path. */
+static void test_shipped_iris_model(void)
+{
+    char *path = src_path("models/iris.ini");
+    ss_error err = {0};
+    ss_config *cfg = ss_config_load(path, NULL, 0, &err);
+    free(path);
+    if (!cfg)
+        fprintf(stderr, "\n%s\n", err.msg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    ss_dataset *ds = ss_dataset_load(cfg, &err);
+    if (!ds)
+        fprintf(stderr, "\n%s\n", err.msg);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
+    CU_ASSERT_EQUAL(ss_dataset_kind_of(ds), SS_DATASET_IRIS);
+    CU_ASSERT_EQUAL(ss_dataset_n_features(ds), 4);
+    int first, count;
+    ss_dataset_folds(ds, cfg, &first, &count);
+    for (int k = first; k < first + count; k++) {
+        ss_split *s;
+        CU_ASSERT_EQUAL_FATAL(ss_dataset_split_config(ds, cfg, k, &s, &err), SS_OK);
+        CU_ASSERT(s->n_train > 0 && s->n_test > 0);
+        ss_split_free(s);
+    }
+    ss_dataset_free(ds);
+    ss_config_free(cfg);
+}
+
 int main(void)
 {
     static const ss_test_case cases[] = {
@@ -924,6 +954,7 @@ int main(void)
         {"[data]: mnist with classes", test_config_mnist},
         {"[data]: contradictions are config errors at their line", test_config_errors},
         {"[data]: data errors name the data file", test_config_data_error},
+        {"models/iris.ini loads the shipped data", test_shipped_iris_model},
         {NULL, NULL},
     };
     CU_initialize_registry();

@@ -119,11 +119,13 @@ int ss_dataset_split_sizes(const ss_dataset *ds, int fold, size_t max_train, siz
  * ss_dataset_n_folds(); otherwise first = fold, count = 1. */
 void ss_dataset_folds(const ss_dataset *ds, const ss_config *cfg, int *first, int *count);
 
-/* Prints the dataset and split summary lines of `spiksim --check`:
- *   data: iris (models/../data/iris.csv): 100 samples, 4 features,
- *         2 classes (versicolor, virginica)
+/* Prints the dataset and split summary lines of `spiksim --check`, e.g.
+ *   data: iris (models/../data/iris.csv): 100 samples, 4 features, 2 classes (versicolor,
+ *   virginica)
  *   split: fold 0 of 5: 80 train, 20 test
- * Returns 0, or an error from computing the split sizes. */
+ * (one line each; with folds = all, one line for all folds when their sizes
+ * agree; a part cut by max_train/max_test shows "(max_train, of N)").
+ * Returns 0, or the error of a fold whose training or test part is empty. */
 int ss_dataset_print_summary(const ss_dataset *ds, const ss_config *cfg, FILE *out, ss_error *err);
 
 #ifdef __cplusplus

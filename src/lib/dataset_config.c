@@ -116,6 +116,25 @@ void ss_dataset_folds(const ss_dataset *ds, const ss_config *cfg, int *first, in
     }
 }
 
+/* "120 train, 30 test", noting which part a cap cut. */
+static int sizes_text(const ss_dataset *ds, int fold, size_t max_train, size_t max_test, char *buf,
+                      size_t len, ss_error *err)
+{
+    size_t n_train, n_test, all_train, all_test;
+    int rc = ss_dataset_split_sizes(ds, fold, max_train, max_test, &n_train, &n_test, err);
+    if (rc == SS_OK)
+        rc = ss_dataset_split_sizes(ds, fold, 0, 0, &all_train, &all_test, err);
+    if (rc != SS_OK)
+        return rc;
+    char train_cut[64] = "", test_cut[64] = "";
+    if (n_train < all_train)
+        snprintf(train_cut, sizeof train_cut, " (max_train, of %zu)", all_train);
+    if (n_test < all_test)
+        snprintf(test_cut, sizeof test_cut, " (max_test, of %zu)", all_test);
+    snprintf(buf, len, "%zu train%s, %zu test%s", n_train, train_cut, n_test, test_cut);
+    return SS_OK;
+}
+
 int ss_dataset_print_summary(const ss_dataset *ds, const ss_config *cfg, FILE *out, ss_error *err)
 {
     size_t max_train = (size_t)ss_config_int(cfg, SEC, "max_train");
@@ -129,22 +148,25 @@ int ss_dataset_print_summary(const ss_dataset *ds, const ss_config *cfg, FILE *o
 
     int first, count;
     ss_dataset_folds(ds, cfg, &first, &count);
-    for (int k = first; k < first + count; k++) {
-        size_t n_train, n_test;
-        int rc = ss_dataset_split_sizes(ds, k, max_train, max_test, &n_train, &n_test, err);
+    char text[5][256];
+    int same = 1;
+    for (int k = 0; k < count && k < 5; k++) {
+        int rc = sizes_text(ds, first + k, max_train, max_test, text[k], sizeof text[k], err);
         if (rc != SS_OK)
             return rc;
-        if (ss_dataset_is_official(ds))
-            fprintf(out, "split: official train/test files");
-        else if (ss_dataset_n_folds(ds) == 1)
-            fprintf(out, "split: fixed (k-th sample of each digit is test iff k %% 5 == 4)");
-        else
-            fprintf(out, "split: fold %d of %d%s", k, ss_dataset_n_folds(ds),
-                    count > 1 ? " (folds = all)" : "");
-        fprintf(out, ": %zu train, %zu test", n_train, n_test);
-        if (max_train || max_test)
-            fprintf(out, " (max_train %zu, max_test %zu; 0 = all)", max_train, max_test);
-        fprintf(out, "\n");
+        same = same && strcmp(text[k], text[0]) == 0;
     }
+    if (ss_dataset_is_official(ds))
+        fprintf(out, "split: official train/test files: %s\n", text[0]);
+    else if (ss_dataset_n_folds(ds) == 1)
+        fprintf(out, "split: fixed, k-th sample of each digit is test iff k %% 5 == 4: %s\n",
+                text[0]);
+    else if (count == 1)
+        fprintf(out, "split: fold %d of %d: %s\n", first, ss_dataset_n_folds(ds), text[0]);
+    else if (same)
+        fprintf(out, "split: folds 0..%d (folds = all), each: %s\n", count - 1, text[0]);
+    else
+        for (int k = 0; k < count && k < 5; k++)
+            fprintf(out, "split: fold %d of %d (folds = all): %s\n", k, count, text[k]);
     return SS_OK;
 }
