@@ -408,7 +408,10 @@ static void test_iris_no_rows_nul_missing(void)
     CU_ASSERT_PTR_NULL(ss_dataset_load_iris(path, &err));
     expect_error(&err, SS_EDATA, ":2: NUL byte", NULL);
     CU_ASSERT_PTR_NULL(ss_dataset_load_iris(ss_test_tmp("no-such-file.csv"), &err));
-    expect_error(&err, SS_EIO, "no-such-file.csv: cannot open", NULL);
+    expect_error(&err, SS_EDATA, "no-such-file.csv: cannot open: No such file", NULL);
+    CU_ASSERT_EQUAL(ss_error_exit_status(err.code), 2);
+    CU_ASSERT_PTR_NULL(ss_dataset_load_iris(ss_test_tmp(""), &err));
+    expect_error(&err, SS_EDATA, "cannot read: Is a directory", NULL);
 }
 
 /* --------------------------------------------------------------- MNIST */
@@ -628,7 +631,8 @@ static void test_mnist_truncated(void)
     /* Corrupt deflate data in the middle of the stream. */
     for (size_t i = 100; i < 200; i++)
         gz[i] ^= 0x5a;
-    mnist_error(write_bytes("corrupt-images.gz", gz, ngz, 0), NULL, SS_EDATA, "gzip", NULL);
+    mnist_error(write_bytes("corrupt-images.gz", gz, ngz, 0), NULL, SS_EDATA,
+                "corrupt-images.gz: corrupt gzip data: invalid", NULL);
     free(img);
     free(lbl);
 }
@@ -664,7 +668,7 @@ static void test_mnist_counts_differ_and_extra(void)
     img[10] = 0;
     mnist_error(write_bytes("zero-rows", img, ni, 0), NULL, SS_EDATA,
                 ": at byte 8: dimension 2 of the header is 0", NULL);
-    mnist_error(ss_test_tmp("absent-images"), NULL, SS_EIO, "cannot open", NULL);
+    mnist_error(ss_test_tmp("absent-images"), NULL, SS_EDATA, "cannot open", NULL);
     free(img);
     free(lbl);
 }
@@ -872,6 +876,11 @@ static void test_config_errors(void)
     config_error("mnist-folds.ini", lines, ":8: [data] folds:", "iris only");
     config_error("missing.ini", "dataset = iris\npath = no-such-iris.csv\n",
                  ":6: [data] path: file 'no-such-iris.csv' not found", NULL);
+    config_error("no-mnist.ini",
+                 "dataset = mnist\npath = nowhere/mnist10k-images-idx3-ubyte.gz\n"
+                 "labels = nowhere/mnist10k-labels-idx1-ubyte.gz\n",
+                 ":6: [data] path: file 'nowhere/mnist10k-images-idx3-ubyte.gz' not found",
+                 "run `make mnist`");
     config_error("empty-path.ini", "dataset = iris\npath =\n", "[data] path: no file given", NULL);
     free((void *)iris);
     free(img);

@@ -47,8 +47,9 @@ typedef enum { SS_DATASET_IRIS, SS_DATASET_MNIST } ss_dataset_kind;
  * test_labels, classes; paths resolved with ss_config_path()) and checks
  * the split keys (fold, folds) against it.  Errors: SS_ECONFIG for keys that
  * contradict each other or an unknown class ("FILE:LINE: [data] classes:
- * ..."), SS_EIO for a file that cannot be opened, SS_EDATA for a malformed
- * one ("PATH:LINE: ..." or "PATH: at byte N: ...").  NULL on error. */
+ * ..."), SS_EDATA for a data file that cannot be read or is malformed
+ * ("PATH: cannot open: ...", "PATH:LINE: ..." or "PATH: at byte N: ...",
+ * N counting bytes of the decompressed IDX data).  NULL on error. */
 ss_dataset *ss_dataset_load(const ss_config *cfg, ss_error *err);
 
 /* The loaders ss_dataset_load() calls, usable without a model file.

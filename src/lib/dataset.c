@@ -87,7 +87,9 @@ int ss__read_file(const char *path, unsigned char **data, size_t *len, ss_error 
     errno = 0;
     gzFile gz = gzopen(path, "rb");
     if (!gz)
-        return ss_error_set(err, errno ? SS_EIO : SS_ENOMEM, "%s: cannot open: %s", path,
+        /* An input the user named that cannot be read is bad input (exit
+         * status 2), like an unreadable model file, not a runtime failure. */
+        return ss_error_set(err, errno ? SS_EDATA : SS_ENOMEM, "%s: cannot open: %s", path,
                             errno ? strerror(errno) : "out of memory");
     gzbuffer(gz, 1 << 17);
     size_t cap = 1 << 16, used = 0;
@@ -122,15 +124,18 @@ int ss__read_file(const char *path, unsigned char **data, size_t *len, ss_error 
     int zerr;
     const char *zmsg = gzerror(gz, &zerr);
     if (zerr == Z_ERRNO) {
-        rc = ss_error_set(err, SS_EIO, "%s: read error: %s", path, strerror(errno));
+        rc = ss_error_set(err, SS_EDATA, "%s: cannot read: %s", path, strerror(errno));
     } else if (zerr == Z_BUF_ERROR) {
         /* zlib's name for a gzip stream that stops before its end. */
         rc = ss_error_set(err, SS_EDATA,
                           "%s: truncated gzip file (%zu bytes decompressed before it ends)", path,
                           used);
     } else if (zerr != Z_OK) {
-        rc = ss_error_set(err, SS_EDATA, "%s: corrupt gzip data after %zu decompressed bytes: %s",
-                          path, used, zmsg);
+        /* gzerror() prefixes the path itself; keep only zlib's reason. */
+        size_t n = strlen(path);
+        if (strncmp(zmsg, path, n) == 0 && strncmp(zmsg + n, ": ", 2) == 0)
+            zmsg += n + 2;
+        rc = ss_error_set(err, SS_EDATA, "%s: corrupt gzip data: %s", path, zmsg);
     }
 done:
     gzclose_r(gz);

@@ -7,6 +7,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "dataset_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,7 +25,15 @@ static char *path_of(const ss_config *cfg, const char *key, ss_error *err)
         ss_config_error(cfg, err, SEC, key, "no file given");
         return NULL;
     }
-    return ss_config_path(cfg, SEC, key, err);
+    char *path = ss_config_path(cfg, SEC, key, err);
+    if (!path && err && err->code == SS_ECONFIG &&
+        strstr(ss_config_string(cfg, SEC, key), "mnist10k-")) {
+        /* MNIST-10k is fetched, not shipped: say how to get it. */
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n,
+                 " (MNIST-10k is not shipped: run `make mnist` or scripts/fetch-mnist)");
+    }
+    return path;
 }
 
 static int check_keys(const ss_config *cfg, int iris, ss_error *err)
