@@ -80,26 +80,43 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     int c;
     while ((c = getopt_long(argc, argv, ":s:cqvh", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': o->sets[o->n_sets++] = optarg; break;
-        case 'c': o->check = 1; break;
+        case 's':
+            o->sets[o->n_sets++] = optarg;
+            break;
+        case 'c':
+            o->check = 1;
+            break;
         case OPT_SEED: {
             char *end;
             unsigned long long v = strtoull(optarg, &end, 10);
             if (*optarg == '\0' || *end != '\0' || optarg[0] == '-' || v > 2147483647ULL)
-                return usage_error("--seed: '%s' is not a whole number in [0, 2147483647]",
-                                   optarg);
+                return usage_error("--seed: '%s' is not a whole number in [0, 2147483647]", optarg);
             o->seed = (unsigned long)v;
             o->seed_given = 1;
             break;
         }
-        case OPT_JSON: o->json_path = optarg; break;
-        case 'q': o->verbosity = 0; break;
-        case 'v': o->verbosity = 2; break;
-        case OPT_HELP_MODEL: ss_config_print_help(stdout); return 0;
-        case OPT_VERSION: printf("spiksim %s (BLAS: %s)\n", PACKAGE_VERSION, SS_BLAS_NAME); return 0;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        case OPT_JSON:
+            o->json_path = optarg;
+            break;
+        case 'q':
+            o->verbosity = 0;
+            break;
+        case 'v':
+            o->verbosity = 2;
+            break;
+        case OPT_HELP_MODEL:
+            ss_config_print_help(stdout);
+            return 0;
+        case OPT_VERSION:
+            printf("spiksim %s (BLAS: %s)\n", PACKAGE_VERSION, SS_BLAS_NAME);
+            return 0;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind >= argc)
@@ -154,8 +171,10 @@ int main(int argc, char **argv)
             print_model_summary(cfg);
         status = 0;
     } else {
-        fprintf(stderr, "spiksim: %s: simulation is not available in this build yet; "
-                        "use --check\n", o.model);
+        fprintf(stderr,
+                "spiksim: %s: simulation is not available in this build yet; "
+                "use --check\n",
+                o.model);
         status = 1;
     }
     ss_config_free(cfg);
