@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <spiksim/config.h>
+#include <spiksim/dataset.h>
 #include <spiksim/error.h>
 
 typedef struct cli_opts {
@@ -150,6 +151,36 @@ static void print_model_summary(const ss_config *cfg)
     }
 }
 
+/* --check: everything a run would load, nothing simulated. */
+static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
+{
+    ss_dataset *ds = NULL;
+    if (ss_config_has_section(cfg, "data")) {
+        ds = ss_dataset_load(cfg, err);
+        if (!ds) {
+            fprintf(stderr, "spiksim: %s\n", err->msg);
+            return ss_error_exit_status(err->code);
+        }
+    }
+    if (o->verbosity > 0)
+        print_model_summary(cfg);
+    int rc = SS_OK;
+    if (ds) {
+        /* Quiet still computes the split sizes: they can be invalid. */
+        FILE *out = o->verbosity > 0 ? stdout : fopen("/dev/null", "w");
+        rc = out ? ss_dataset_print_summary(ds, cfg, out, err)
+                 : ss_error_set(err, SS_EIO, "/dev/null: cannot open");
+        if (out && out != stdout)
+            fclose(out);
+    }
+    ss_dataset_free(ds);
+    if (rc != SS_OK) {
+        fprintf(stderr, "spiksim: %s\n", err->msg);
+        return ss_error_exit_status(rc);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli_opts o = {0};
@@ -167,9 +198,7 @@ int main(int argc, char **argv)
         return ss_error_exit_status(err.code);
     }
     if (o.check) {
-        if (o.verbosity > 0)
-            print_model_summary(cfg);
-        status = 0;
+        status = check_model(cfg, &o, &err);
     } else {
         fprintf(stderr,
                 "spiksim: %s: simulation is not available in this build yet; "
