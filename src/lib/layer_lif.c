@@ -157,24 +157,34 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
         /* The hot loop of a benchmark network: one multiply-add, a compare
          * and usually one more compare in the heap per synapse. */
         const double de = S->d * e, c = S->c;
-        const int tonic = S->tonic;
-        for (size_t k = 0; k < n; k++) {
-            uint32_t j = tgt[k];
-            lif_n *nj = &neu[j];
-            if (t < nj->ref_end)
-                continue;
-            double a = nj->a + (double)w[k] * e;
-            nj->a = a;
-            if (a >= de) {
-                fire(eng, L, S, j, t);
-                continue;
-            }
-            if (tonic) {
+        if (S->tonic) {
+            for (size_t k = 0; k < n; k++) {
+                uint32_t j = tgt[k];
+                lif_n *nj = &neu[j];
+                if (t < nj->ref_end)
+                    continue;
+                double a = nj->a + (double)w[k] * e;
+                nj->a = a;
+                if (a >= de) {
+                    fire(eng, L, S, j, t);
+                    continue;
+                }
                 double key = a * c;
                 if (key < nj->hk) {
                     nj->hk = key;
                     ss_queue_lower_inline(S->heap, j, key);
                 }
+            }
+        } else {
+            for (size_t k = 0; k < n; k++) {
+                uint32_t j = tgt[k];
+                lif_n *nj = &neu[j];
+                if (t < nj->ref_end)
+                    continue;
+                double a = nj->a + (double)w[k] * e;
+                nj->a = a;
+                if (a >= de)
+                    fire(eng, L, S, j, t);
             }
         }
     } else {
@@ -210,12 +220,20 @@ static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
     lif_n *nj = &S->n[j];
     if (t >= nj->ref_end && nj->a >= nd(S, j) * lif_E(S, t)) {
         fire(eng, L, S, j, t); /* at or above threshold */
+    } else if (nj->hk < exact_key(S, j)) {
+        /* A stale lower bound.  Re-keying changes no state anyone can see,
+         * so fix every stale entry that surfaces before publishing the
+         * layer's next event once (most entries are stale: inhibition only
+         * ever leaves bounds behind). */
+        do {
+            set_key(S, j, exact_key(S, j));
+            if (S->heap->n == 0)
+                break;
+            j = S->heap->heap[0].slot;
+            nj = &S->n[j];
+        } while (nj->hk < exact_key(S, j));
     } else {
-        double exact = exact_key(S, j);
-        if (nj->hk < exact)
-            set_key(S, j, exact); /* stale lower bound: re-key */
-        else
-            fire(eng, L, S, j, t); /* the predicted crossing */
+        fire(eng, L, S, j, t); /* the predicted crossing */
     }
     publish(eng, L, S);
 }
