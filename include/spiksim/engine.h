@@ -1,0 +1,152 @@
+/* The exact event-driven engine.
+ *
+ * Simulation time is a double in ms, with no time step anywhere.  Every
+ * neuron is a timed spike emitter: it holds its predicted next spike (or
+ * none) in a priority queue ordered by (time, kind, id), and an input
+ * advances its state analytically from its last update to now, applies the
+ * input and re-predicts.  A spike is delivered through each outgoing
+ * projection after that projection's delay.  See docs/engine.md for how the
+ * queue is organised and why.
+ *
+ *     ss_engine *eng = ss_engine_alloc(net, rng, &err);
+ *     ss_engine_add_observer(eng, on_spike, ctx);   // recorders, servers
+ *     ss_engine_run(eng, 1000.0, &err);              // events before t = 1000 ms
+ *     ss_engine_reset(eng);                          // next sample from t = 0
+ *
+ * The engine keeps pointers to net and rng, which must outlive it; it writes
+ * nothing in net except synaptic weights, and only through plasticity hooks.
+ */
+#ifndef SPIKSIM_ENGINE_H
+#define SPIKSIM_ENGINE_H
+
+#include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <gsl/gsl_rng.h>
+#include <spiksim/config.h>
+#include <spiksim/error.h>
+#include <spiksim/network.h>
+#include <spiksim/source.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ss_engine ss_engine;
+
+/* An engine for net at time 0, neurons initialised by their v_init rule
+ * (uniform draws come from rng).  NULL with err set on failure. */
+ss_engine *ss_engine_alloc(ss_network *net, gsl_rng *rng, ss_error *err);
+void ss_engine_free(ss_engine *eng);
+
+/* Processes every event with time < t_end_ms in (time, kind, id) order, then
+ * sets the clock to t_end_ms.  0, SS_EINTR (see ss_engine_set_interrupt),
+ * SS_ENOMEM, or SS_EUSAGE when t_end_ms lies before the current time. */
+int ss_engine_run(ss_engine *eng, double t_end_ms, ss_error *err);
+double ss_engine_time(const ss_engine *eng);
+
+/* Back to time 0: pending events and injected input dropped, neurons
+ * re-initialised (v_init), biases back to their layer's, sources rewound,
+ * input layers silent.  Counters and synaptic weights are kept. */
+void ss_engine_reset(ss_engine *eng);
+
+/* ---- observing spikes ---- */
+
+typedef void (*ss_spike_fn)(void *ctx, size_t layer, size_t neuron, double t_ms);
+
+/* fn(ctx, ...) is called on every spike emitted, by neurons and sources, in
+ * processing order.  Observers may read the engine but must not change it.
+ * 0 or SS_ENOMEM. */
+int ss_engine_add_observer(ss_engine *eng, ss_spike_fn fn, void *ctx);
+void ss_engine_remove_observer(ss_engine *eng, ss_spike_fn fn, void *ctx);
+
+/* ---- plasticity hooks ---- */
+
+/* Called when a presynaptic spike arrives at the synapses [first_syn,
+ * first_syn + n) of a projection (one row, or the part of it sharing one
+ * individual delay), before they act: a hook may rewrite their weights in
+ * ss_projection_weights() and the new values are the ones delivered. */
+typedef void (*ss_pre_fn)(void *ctx, size_t projection, uint32_t pre, double t_ms, size_t first_syn,
+                          size_t n);
+/* One hook per projection; fn NULL removes it. */
+void ss_engine_set_pre_hook(ss_engine *eng, size_t projection, ss_pre_fn fn, void *ctx);
+/* Called on every spike of the layer's neurons, before the observers and
+ * before the spike is sent on; one hook per layer, fn NULL removes it. */
+void ss_engine_set_post_hook(ss_engine *eng, size_t layer, ss_spike_fn fn, void *ctx);
+
+/* ---- input from outside ---- */
+
+/* An input of weight w (as a synapse's) into a lif or lif_exp neuron at
+ * t_ms >= now: the way to inject a teacher's spikes. */
+int ss_engine_inject(ss_engine *eng, size_t layer, size_t neuron, double t_ms, double weight,
+                     ss_error *err);
+/* Makes a neuron fire at t_ms >= now whatever its potential (reset and
+ * refractory period follow as for any spike). */
+int ss_engine_force_spike(ss_engine *eng, size_t layer, size_t neuron, double t_ms, ss_error *err);
+/* Changes one neuron's bias from now on (V is continuous; its predicted
+ * spike moves); ss_engine_reset() restores the layer's. */
+int ss_engine_set_bias(ss_engine *eng, size_t layer, size_t neuron, double bias_mv, ss_error *err);
+/* Drives an input layer during [t0_ms, t1_ms) with per-neuron rates (Hz,
+ * size of the layer), Poisson or regular; replaces any earlier drive.  Needs
+ * now <= t0_ms <= t1_ms. */
+int ss_engine_set_input(ss_engine *eng, size_t layer, const double *rates_hz, ss_input_mode mode,
+                        double t0_ms, double t1_ms, ss_error *err);
+
+/* ---- state and counters ---- */
+
+/* Membrane potential of a neuron at the current time (v_reset_mv while
+ * refractory); NAN for sources. */
+double ss_engine_potential(const ss_engine *eng, size_t layer, size_t neuron);
+
+typedef struct ss_engine_counters {
+    uint64_t spikes;     /* emitted by neurons and sources */
+    uint64_t syn_events; /* synapses activated by arriving spikes */
+    uint64_t deliveries; /* arriving (spike, projection) pairs */
+    uint64_t events;     /* events taken from the queue */
+} ss_engine_counters;
+
+void ss_engine_get_counters(const ss_engine *eng, ss_engine_counters *c);
+uint64_t ss_engine_layer_spikes(const ss_engine *eng, size_t layer);
+void ss_engine_reset_counters(ss_engine *eng);
+
+/* ss_engine_run() returns SS_EINTR soon after *flag becomes nonzero (a
+ * signal handler's flag); NULL disables. */
+void ss_engine_set_interrupt(ss_engine *eng, const volatile sig_atomic_t *flag);
+
+/* ---- free-running models ---- */
+
+typedef struct ss_layer_stats {
+    char *name;
+    const char *type;
+    size_t size;
+    uint64_t spikes;
+    double rate_hz; /* spikes / size / duration */
+    double cv_isi;  /* mean over neurons with >= 2 intervals of sd/mean; NAN if none */
+} ss_layer_stats;
+
+typedef struct ss_run_stats {
+    unsigned long seed;
+    double duration_ms;
+    uint64_t spikes, syn_events;
+    double build_s;          /* network construction, wall clock */
+    double run_s;            /* the simulation alone */
+    double wall_s;           /* everything, raster file included */
+    double syn_events_per_s; /* syn_events / run_s */
+    ss_network_summary net;
+    size_t n_layers;
+    ss_layer_stats *layers;
+} ss_run_stats;
+
+/* Runs a model without [data] (bench4, say): builds its network with a
+ * mt19937 RNG seeded with seed, simulates [simulation] duration_ms and, when
+ * raster_csv_path is not NULL, writes every spike there atomically as
+ * "time_ms,layer,neuron" rows (layer by name).  Fills stats (may be NULL;
+ * free with ss_run_stats_free()).  0 or a negative code with err set. */
+int ss_simulate_free(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
+                     ss_run_stats *stats, ss_error *err);
+void ss_run_stats_free(ss_run_stats *stats);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,358 @@
+/* The engine's lif layer: exact, and cheap per synaptic event.
+ *
+ * Between inputs V(t) = V_inf + (V0 - V_inf) e^{-(t - t0)/tau}.  Instead of
+ * (V0, t0) each neuron stores a = (V - V_inf) e^{(t - tb)/tau}, which does not
+ * change between inputs; tb is a base time shared by the layer.  Then, with
+ * E(t) = e^{(t - tb)/tau}, computed once per arriving spike for all its
+ * targets:
+ *   - an input w at t is  a += w E(t)                 (no exp per synapse)
+ *   - V(t) >= V_th  is    a >= (V_th - V_inf) E(t)    (no division)
+ *   - a tonic neuron (V_inf > V_th) fires undisturbed when E(t) reaches
+ *     K = a / (V_th - V_inf), so K orders the layer's predicted spikes exactly
+ *     as their times do, and the layer's heap is keyed by K (no log per
+ *     synapse).  Only the head's time, tb + tau ln K, is ever computed.
+ * tb moves forward (rescaling every a and K) before E could overflow.
+ *
+ * Stale predictions: an excitatory input moves K down and is applied to the
+ * heap at once (a sift-up, usually of zero or one level).  An inhibitory one
+ * moves K up and is not: the heap keeps the old K as a lower bound, and when
+ * that entry reaches the top it is checked against the exact K and re-keyed
+ * if stale.  Inhibition thus costs no heap work (docs/engine.md measures
+ * this against eager updates).
+ *
+ * The refractory period is folded into a: at a spike, a is set to the value
+ * that gives V = V_reset at t + t_ref, and inputs before then are ignored (V is
+ * clamped), so no event is needed at the end of the period.
+ */
+#include "engine_impl.h"
+#include "neuron_impl.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct lif_n {
+    double a;       /* (V - V_inf) E(t), see above */
+    double ref_end; /* inputs before this time are ignored */
+    double hk;      /* this neuron's key in the heap, INFINITY when absent */
+} lif_n;
+
+/* Per-neuron constants once ss_engine_set_bias() has been used. */
+typedef struct lif_pn {
+    double v_inf, d, c; /* d = V_th - V_inf, c = 1/d */
+} lif_pn;
+
+typedef struct lif_state {
+    lif_n *n;
+    lif_pn *pn;
+    ss_queue *heap; /* keys K, slot = kid = neuron */
+    double tb, tau, inv_tau, t_ref, v_reset, v_th, e_l;
+    double v_inf, d, c;
+    int tonic;
+    double pub_k;   /* the head last published to the top queue */
+    uint32_t pub_j; /* SS_QUEUE_ABSENT: nothing published */
+} lif_state;
+
+/* E(t) stays below e^REBASE_SPAN (+ t_ref/tau) between rebases. */
+#define REBASE_SPAN 40.0
+
+static inline double lif_E(const lif_state *S, double t)
+{
+    return exp((t - S->tb) * S->inv_tau);
+}
+
+static inline double nv_inf(const lif_state *S, uint32_t j)
+{
+    return S->pn ? S->pn[j].v_inf : S->v_inf;
+}
+static inline double nd(const lif_state *S, uint32_t j)
+{
+    return S->pn ? S->pn[j].d : S->d;
+}
+static inline double nc(const lif_state *S, uint32_t j)
+{
+    return S->pn ? S->pn[j].c : S->c;
+}
+
+static void publish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
+{
+    if (S->heap->n == 0) {
+        if (S->pub_j != SS_QUEUE_ABSENT)
+            ss__withdraw(eng, L);
+        S->pub_j = SS_QUEUE_ABSENT;
+        return;
+    }
+    const ss_qentry *r = &S->heap->heap[0];
+    double t = S->tb + S->tau * log(r->t);
+    /* Rounding may put a crossing due now a hair in the past. */
+    if (t < eng->now)
+        t = eng->now;
+    ss__publish(eng, L, t, ss_event_kid(SS_EV_SPIKE, L->offset + r->slot));
+    S->pub_k = r->t;
+    S->pub_j = r->slot;
+}
+
+static inline void republish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
+{
+    if (S->heap->n == 0 ? S->pub_j != SS_QUEUE_ABSENT
+                        : (S->heap->heap[0].t != S->pub_k || S->heap->heap[0].slot != S->pub_j))
+        publish(eng, L, S);
+}
+
+static void set_key(lif_state *S, uint32_t j, double k)
+{
+    S->n[j].hk = k;
+    if (isinf(k))
+        ss_queue_remove_inline(S->heap, j);
+    else
+        ss_queue_set_inline(S->heap, j, k, j);
+}
+
+/* The exact key of neuron j from its a: finite only for a tonic neuron. */
+static inline double exact_key(const lif_state *S, uint32_t j)
+{
+    return nd(S, j) < 0 ? S->n[j].a * nc(S, j) : INFINITY;
+}
+
+static void rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
+{
+    double s = exp(-(t - S->tb) * S->inv_tau);
+    S->tb = t;
+    ss_queue_clear(S->heap);
+    for (uint32_t j = 0; j < L->size; j++) {
+        lif_n *nj = &S->n[j];
+        nj->a *= s;
+        if (isinf(nj->hk))
+            continue;
+        /* Scaling a and K separately may round them apart: keep K a lower
+         * bound of the exact key, which is all the heap relies on. */
+        nj->hk = fmin(nj->hk * s, exact_key(S, j));
+        ss_queue_set_inline(S->heap, j, nj->hk, j);
+    }
+    publish(eng, L, S);
+}
+
+static inline void maybe_rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
+{
+    if ((t - S->tb) * S->inv_tau > REBASE_SPAN)
+        rebase(eng, L, S, t);
+}
+
+static void fire(ss_engine *eng, ss_layer_rt *L, lif_state *S, uint32_t j, double t)
+{
+    lif_n *nj = &S->n[j];
+    nj->ref_end = t + S->t_ref;
+    nj->a = (S->v_reset - nv_inf(S, j)) * lif_E(S, nj->ref_end);
+    set_key(S, j, exact_key(S, j));
+    ss__emit(eng, L, j, t);
+}
+
+static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t *tgt,
+                        const float *w, size_t n)
+{
+    lif_state *S = L->state;
+    maybe_rebase(eng, L, S, t);
+    const double e = lif_E(S, t);
+    lif_n *const neu = S->n;
+    if (!S->pn) {
+        /* The hot loop of a benchmark network: one multiply-add, a compare
+         * and usually one more compare in the heap per synapse. */
+        const double de = S->d * e, c = S->c;
+        if (S->tonic) {
+            for (size_t k = 0; k < n; k++) {
+                uint32_t j = tgt[k];
+                lif_n *nj = &neu[j];
+                if (t < nj->ref_end)
+                    continue;
+                double a = nj->a + (double)w[k] * e;
+                nj->a = a;
+                if (a >= de) {
+                    fire(eng, L, S, j, t);
+                    continue;
+                }
+                double key = a * c;
+                if (key < nj->hk) {
+                    nj->hk = key;
+                    ss_queue_lower_inline(S->heap, j, key);
+                }
+            }
+        } else {
+            for (size_t k = 0; k < n; k++) {
+                uint32_t j = tgt[k];
+                lif_n *nj = &neu[j];
+                if (t < nj->ref_end)
+                    continue;
+                double a = nj->a + (double)w[k] * e;
+                nj->a = a;
+                if (a >= de)
+                    fire(eng, L, S, j, t);
+            }
+        }
+    } else {
+        for (size_t k = 0; k < n; k++) {
+            uint32_t j = tgt[k];
+            lif_n *nj = &neu[j];
+            if (t < nj->ref_end)
+                continue;
+            const lif_pn *p = &S->pn[j];
+            double a = nj->a + (double)w[k] * e;
+            nj->a = a;
+            if (a >= p->d * e) {
+                fire(eng, L, S, j, t);
+                continue;
+            }
+            if (p->d < 0) {
+                double key = a * p->c;
+                if (key < nj->hk) {
+                    nj->hk = key;
+                    ss_queue_lower_inline(S->heap, j, key);
+                }
+            }
+        }
+    }
+    republish(eng, L, S);
+}
+
+static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
+{
+    lif_state *S = L->state;
+    maybe_rebase(eng, L, S, t);
+    uint32_t j = S->heap->heap[0].slot;
+    lif_n *nj = &S->n[j];
+    if (t >= nj->ref_end && nj->a >= nd(S, j) * lif_E(S, t)) {
+        fire(eng, L, S, j, t); /* at or above threshold */
+    } else if (nj->hk < exact_key(S, j)) {
+        /* A stale lower bound.  Re-keying changes no state anyone can see,
+         * so fix every stale entry that surfaces before publishing the
+         * layer's next event once (most entries are stale: inhibition only
+         * ever leaves bounds behind). */
+        do {
+            set_key(S, j, exact_key(S, j));
+            if (S->heap->n == 0)
+                break;
+            j = S->heap->heap[0].slot;
+            nj = &S->n[j];
+        } while (nj->hk < exact_key(S, j));
+    } else {
+        fire(eng, L, S, j, t); /* the predicted crossing */
+    }
+    publish(eng, L, S);
+}
+
+static void lif_force(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t)
+{
+    lif_state *S = L->state;
+    maybe_rebase(eng, L, S, t);
+    fire(eng, L, S, j, t);
+    republish(eng, L, S);
+}
+
+static double lif_potential(const ss_engine *eng, const ss_layer_rt *L, uint32_t j, double t)
+{
+    (void)eng;
+    const lif_state *S = L->state;
+    const lif_n *nj = &S->n[j];
+    if (t < nj->ref_end)
+        return S->v_reset;
+    return nv_inf(S, j) + nj->a * exp(-(t - S->tb) * S->inv_tau);
+}
+
+static void pn_fill(lif_state *S, uint32_t j, double v_inf)
+{
+    S->pn[j].v_inf = v_inf;
+    S->pn[j].d = S->v_th - v_inf;
+    S->pn[j].c = 1.0 / S->pn[j].d;
+}
+
+static int lif_set_bias(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t, double bias_mv,
+                        ss_error *err)
+{
+    lif_state *S = L->state;
+    maybe_rebase(eng, L, S, t);
+    if (!S->pn) {
+        S->pn = malloc((size_t)L->size * sizeof *S->pn);
+        if (!S->pn)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+        for (uint32_t i = 0; i < L->size; i++)
+            pn_fill(S, i, S->v_inf);
+    }
+    lif_n *nj = &S->n[j];
+    double v_inf = S->e_l + bias_mv;
+    if (t < nj->ref_end) {
+        pn_fill(S, j, v_inf);
+        nj->a = (S->v_reset - v_inf) * lif_E(S, nj->ref_end);
+    } else {
+        double e = lif_E(S, t);
+        double v = nv_inf(S, j) + nj->a / e; /* V is continuous across the change */
+        pn_fill(S, j, v_inf);
+        nj->a = (v - v_inf) * e;
+    }
+    set_key(S, j, exact_key(S, j));
+    republish(eng, L, S);
+    return SS_OK;
+}
+
+static void lif_reset(ss_engine *eng, ss_layer_rt *L)
+{
+    lif_state *S = L->state;
+    const ss_neuron_params *p = &L->layer->params;
+    free(S->pn);
+    S->pn = NULL;
+    S->tb = 0;
+    ss_queue_clear(S->heap);
+    S->pub_j = SS_QUEUE_ABSENT;
+    for (uint32_t j = 0; j < L->size; j++) {
+        double v0 = p->v_init == SS_V_INIT_REST ? p->e_l_mv
+                    : p->v_init == SS_V_INIT_RESET
+                        ? p->v_reset_mv
+                        : p->v_reset_mv + gsl_rng_uniform(eng->rng) * (p->v_th_mv - p->v_reset_mv);
+        lif_n *nj = &S->n[j];
+        nj->a = v0 - S->v_inf; /* E(0) = 1 */
+        nj->ref_end = -INFINITY;
+        /* A neuron starting at or above threshold fires at once: K = E(0). */
+        set_key(S, j, v0 >= S->v_th ? 1.0 : exact_key(S, j));
+    }
+    publish(eng, L, S);
+}
+
+static void lif_destroy(ss_layer_rt *L)
+{
+    lif_state *S = L->state;
+    if (!S)
+        return;
+    free(S->n);
+    free(S->pn);
+    ss_queue_free(S->heap);
+    free(S);
+    L->state = NULL;
+}
+
+static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
+{
+    (void)eng;
+    const ss_neuron_params *p = &L->layer->params;
+    lif_state *S = calloc(1, sizeof *S);
+    if (!S)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    L->state = S;
+    S->n = malloc((size_t)L->size * sizeof *S->n);
+    S->heap = ss_queue_alloc(L->size);
+    if (!S->n || !S->heap) {
+        lif_destroy(L);
+        return ss_error_set(err, SS_ENOMEM, "layer '%s': out of memory", L->layer->name);
+    }
+    S->tau = p->tau_m_ms;
+    S->inv_tau = 1.0 / p->tau_m_ms;
+    S->t_ref = p->t_ref_ms;
+    S->v_reset = p->v_reset_mv;
+    S->v_th = p->v_th_mv;
+    S->e_l = p->e_l_mv;
+    S->v_inf = p->e_l_mv + p->bias_mv;
+    S->d = S->v_th - S->v_inf;
+    S->c = 1.0 / S->d;
+    S->tonic = S->d < 0;
+    S->pub_j = SS_QUEUE_ABSENT;
+    return SS_OK;
+}
+
+const ss_layer_ops ss__lif_ops = {lif_init, lif_destroy, lif_reset,     lif_deliver,
+                                  lif_due,  lif_force,   lif_potential, lif_set_bias};

@@ -1,0 +1,177 @@
+/* The engine's source layers: poisson, regular, spike_file and input.
+ *
+ * poisson, regular and input keep each neuron's next spike in a time heap;
+ * spike_file walks its sorted train with a cursor.  Poisson intervals are
+ * drawn from the engine's RNG when a spike is emitted, in event order, so a
+ * seed fixes them.
+ */
+#include "engine_impl.h"
+
+#include <gsl/gsl_randist.h>
+#include <math.h>
+#include <stdlib.h>
+
+typedef struct src_state {
+    ss_queue *heap;  /* time keys, kid = (SOURCE, global id) */
+    uint64_t *count; /* regular and input-regular: spikes emitted so far */
+    double *rate_hz; /* input: per neuron */
+    ss_input_mode mode;
+    double t0, t1; /* input: the window being driven */
+    size_t cursor; /* spike_file */
+} src_state;
+
+static void publish(ss_engine *eng, ss_layer_rt *L, src_state *S)
+{
+    if (L->layer->type == SS_LAYER_SPIKE_FILE) {
+        const ss_spike_train *tr = &L->layer->train;
+        if (S->cursor < tr->n)
+            ss__publish(eng, L, tr->t_ms[S->cursor],
+                        ss_event_kid(SS_EV_SOURCE, L->offset + tr->neuron[S->cursor]));
+        else
+            ss__withdraw(eng, L);
+    } else if (S->heap->n) {
+        ss__publish(eng, L, S->heap->heap[0].t, S->heap->heap[0].kid);
+    } else {
+        ss__withdraw(eng, L);
+    }
+}
+
+static void schedule(ss_layer_rt *L, src_state *S, uint32_t j, double t)
+{
+    if (isfinite(t))
+        ss_queue_set_inline(S->heap, j, t, ss_event_kid(SS_EV_SOURCE, L->offset + j));
+    else
+        ss_queue_remove_inline(S->heap, j);
+}
+
+/* The spike of j after one at t (or the first, when count is 0). */
+static double next_time(ss_engine *eng, ss_layer_rt *L, src_state *S, uint32_t j, double t)
+{
+    const ss_layer *l = L->layer;
+    switch (l->type) {
+    case SS_LAYER_POISSON:
+        return l->rate_hz > 0 ? t + gsl_ran_exponential(eng->rng, 1000.0 / l->rate_hz) : INFINITY;
+    case SS_LAYER_REGULAR:
+        /* Multiples of the interval, not sums of it: no drift over long runs. */
+        return l->start_ms + (double)S->count[j] * l->isi_ms;
+    case SS_LAYER_INPUT: {
+        double r = S->rate_hz[j], next;
+        if (!(r > 0))
+            return INFINITY;
+        if (S->mode == SS_INPUT_POISSON)
+            next = t + gsl_ran_exponential(eng->rng, 1000.0 / r);
+        else
+            next = S->t0 + ((double)S->count[j] + 0.5) * (1000.0 / r);
+        return next < S->t1 ? next : INFINITY;
+    }
+    default:
+        return INFINITY;
+    }
+}
+
+static void src_due(ss_engine *eng, ss_layer_rt *L, double t)
+{
+    src_state *S = L->state;
+    if (L->layer->type == SS_LAYER_SPIKE_FILE) {
+        uint32_t j = L->layer->train.neuron[S->cursor++];
+        publish(eng, L, S);
+        ss__emit(eng, L, j, t);
+        return;
+    }
+    uint32_t j = S->heap->heap[0].slot;
+    if (S->count)
+        S->count[j]++;
+    schedule(L, S, j, next_time(eng, L, S, j, t));
+    publish(eng, L, S);
+    ss__emit(eng, L, j, t);
+}
+
+static void src_reset(ss_engine *eng, ss_layer_rt *L)
+{
+    src_state *S = L->state;
+    ss_queue_clear(S->heap);
+    S->cursor = 0;
+    if (S->count)
+        for (uint32_t j = 0; j < L->size; j++)
+            S->count[j] = 0;
+    if (L->layer->type == SS_LAYER_POISSON || L->layer->type == SS_LAYER_REGULAR)
+        for (uint32_t j = 0; j < L->size; j++)
+            schedule(L, S, j, next_time(eng, L, S, j, L->layer->start_ms));
+    if (S->rate_hz) /* input layers are silent until driven */
+        for (uint32_t j = 0; j < L->size; j++)
+            S->rate_hz[j] = 0;
+    publish(eng, L, S);
+}
+
+int ss_engine_set_input(ss_engine *eng, size_t layer, const double *rates_hz, ss_input_mode mode,
+                        double t0_ms, double t1_ms, ss_error *err)
+{
+    if (layer >= eng->n_layers || eng->layers[layer].layer->type != SS_LAYER_INPUT)
+        return ss_error_set(err, SS_EUSAGE, "set input: layer %zu is not an input layer", layer);
+    if (!(t0_ms >= eng->now) || !(t1_ms >= t0_ms) || !isfinite(t1_ms))
+        return ss_error_set(err, SS_EUSAGE,
+                            "set input: window [%g, %g) ms must not start before now (%g ms)",
+                            t0_ms, t1_ms, eng->now);
+    if (mode != SS_INPUT_POISSON && mode != SS_INPUT_REGULAR)
+        return ss_error_set(err, SS_EUSAGE, "set input: unknown mode");
+    ss_layer_rt *L = &eng->layers[layer];
+    for (uint32_t j = 0; j < L->size; j++)
+        if (!(rates_hz[j] >= 0) || !isfinite(rates_hz[j]))
+            return ss_error_set(err, SS_EUSAGE, "set input: rate of neuron %u is %g Hz", j,
+                                rates_hz[j]);
+    src_state *S = L->state;
+    ss_queue_clear(S->heap);
+    S->mode = mode;
+    S->t0 = t0_ms;
+    S->t1 = t1_ms;
+    for (uint32_t j = 0; j < L->size; j++) {
+        S->rate_hz[j] = rates_hz[j];
+        S->count[j] = 0;
+        schedule(L, S, j, next_time(eng, L, S, j, t0_ms));
+    }
+    publish(eng, L, S);
+    return SS_OK;
+}
+
+static void src_destroy(ss_layer_rt *L)
+{
+    src_state *S = L->state;
+    if (!S)
+        return;
+    ss_queue_free(S->heap);
+    free(S->count);
+    free(S->rate_hz);
+    free(S);
+    L->state = NULL;
+}
+
+static int src_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
+{
+    (void)eng;
+    src_state *S = calloc(1, sizeof *S);
+    if (!S)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    L->state = S;
+    ss_layer_type type = L->layer->type;
+    S->heap = ss_queue_alloc(type == SS_LAYER_SPIKE_FILE ? 1 : L->size);
+    int ok = S->heap != NULL;
+    if (type == SS_LAYER_REGULAR || type == SS_LAYER_INPUT)
+        ok = ok && (S->count = calloc(L->size, sizeof *S->count));
+    if (type == SS_LAYER_INPUT)
+        ok = ok && (S->rate_hz = calloc(L->size, sizeof *S->rate_hz));
+    if (!ok) {
+        src_destroy(L);
+        return ss_error_set(err, SS_ENOMEM, "layer '%s': out of memory", L->layer->name);
+    }
+    return SS_OK;
+}
+
+static void src_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t *tgt,
+                        const float *w, size_t n)
+{
+    /* Projections onto sources are refused when the network is built. */
+    (void)eng, (void)L, (void)t, (void)tgt, (void)w, (void)n;
+}
+
+const ss_layer_ops ss__source_ops = {src_init, src_destroy, src_reset, src_deliver,
+                                     src_due,  NULL,        NULL,      NULL};

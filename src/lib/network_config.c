@@ -1,0 +1,144 @@
+/* Building a network from a model file's [layer.NAME] and [projection.NAME]
+ * sections (see network.h).  The loader has already checked each key's type
+ * and range against src/lib/config_keys.c; this file checks what the table
+ * cannot (v_th_mv above v_reset_mv, layers named by projections, ...) and
+ * reports it at the key's line through ss_config_error(). */
+#include "network_impl.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int rethrow(const ss_config *cfg, ss_error *err, const char *sec, const char *key, int rc)
+{
+    if (!key || rc != SS_ECONFIG)
+        return rc;
+    char msg[SS_ERROR_MSG_MAX];
+    snprintf(msg, sizeof msg, "%s", err ? err->msg : "invalid value");
+    return ss_config_error(cfg, err, sec, key, "%s", msg);
+}
+
+static ss_v_init v_init_of(const char *s)
+{
+    if (strcmp(s, "reset") == 0)
+        return SS_V_INIT_RESET;
+    if (strcmp(s, "uniform") == 0)
+        return SS_V_INIT_UNIFORM;
+    return SS_V_INIT_REST;
+}
+
+static int add_layer(ss_network *net, const ss_config *cfg, const char *name, ss_error *err)
+{
+    char sec[512];
+    snprintf(sec, sizeof sec, "layer.%s", name);
+    const char *type = ss_config_string(cfg, sec, "type");
+    long size = ss_config_int(cfg, sec, "size");
+    int rc;
+    if (strcmp(type, "lif") == 0 || strcmp(type, "lif_exp") == 0) {
+        ss_neuron_params p;
+        p.tau_m_ms = ss_config_double(cfg, sec, "tau_m_ms");
+        p.e_l_mv = ss_config_double(cfg, sec, "e_l_mv");
+        p.bias_mv = ss_config_double(cfg, sec, "bias_mv");
+        p.v_th_mv = ss_config_double(cfg, sec, "v_th_mv");
+        p.v_reset_mv = ss_config_double(cfg, sec, "v_reset_mv");
+        p.t_ref_ms = ss_config_double(cfg, sec, "t_ref_ms");
+        p.v_init = v_init_of(ss_config_string(cfg, sec, "v_init"));
+        p.tau_syn_exc_ms = ss_config_double(cfg, sec, "tau_syn_exc_ms");
+        p.tau_syn_inh_ms = ss_config_double(cfg, sec, "tau_syn_inh_ms");
+        const char *bad = NULL;
+        rc = ss_neuron_params_check(&p, &bad, err);
+        if (rc) {
+            /* v_th_mv <= v_reset_mv: point at whichever of the two was written. */
+            if (bad && strcmp(bad, "v_th_mv") == 0 && !ss_config_is_set(cfg, sec, "v_th_mv") &&
+                ss_config_is_set(cfg, sec, "v_reset_mv"))
+                bad = "v_reset_mv";
+            return rethrow(cfg, err, sec, bad, rc);
+        }
+        rc = ss_network_add_neurons(net, name, type[3] ? SS_LAYER_LIF_EXP : SS_LAYER_LIF,
+                                    (size_t)size, &p, err);
+        return rethrow(cfg, err, sec, "type", rc);
+    }
+    if (strcmp(type, "poisson") == 0) {
+        rc = ss_network_add_poisson(net, name, (size_t)size, ss_config_double(cfg, sec, "rate_hz"),
+                                    ss_config_double(cfg, sec, "start_ms"), err);
+        return rethrow(cfg, err, sec, "rate_hz", rc);
+    }
+    if (strcmp(type, "regular") == 0) {
+        rc = ss_network_add_regular(net, name, (size_t)size, ss_config_double(cfg, sec, "isi_ms"),
+                                    ss_config_double(cfg, sec, "start_ms"), err);
+        return rethrow(cfg, err, sec, "isi_ms", rc);
+    }
+    if (strcmp(type, "spike_file") == 0) {
+        if (!*ss_config_string(cfg, sec, "spike_file"))
+            return ss_config_error(cfg, err, sec, "type",
+                                   "a spike_file layer needs spike_file = PATH");
+        char *path = ss_config_path(cfg, sec, "spike_file", err);
+        if (!path)
+            return err ? err->code : SS_ECONFIG;
+        rc = ss_network_add_spike_file(net, name, (size_t)size, path, err);
+        free(path);
+        return rc; /* spike-file errors name the spike file's own line */
+    }
+    rc = ss_network_add_input(net, name, (size_t)size, err);
+    return rethrow(cfg, err, sec, "type", rc);
+}
+
+static int add_projection(ss_network *net, const ss_config *cfg, const char *name, gsl_rng *rng,
+                          ss_error *err)
+{
+    char sec[512];
+    snprintf(sec, sizeof sec, "projection.%s", name);
+    const char *from = ss_config_string(cfg, sec, "from");
+    const char *to = ss_config_string(cfg, sec, "to");
+    int lf = ss_network_find_layer(net, from), lt = ss_network_find_layer(net, to);
+    if (lf < 0)
+        return ss_config_error(cfg, err, sec, "from", "no layer named '%s'", from);
+    if (lt < 0)
+        return ss_config_error(cfg, err, sec, "to", "no layer named '%s'", to);
+    ss_projection_spec s;
+    ss_projection_spec_default(&s);
+    const char *connect = ss_config_string(cfg, sec, "connect");
+    s.connect = strcmp(connect, "one_to_one") == 0       ? SS_CONNECT_ONE_TO_ONE
+                : strcmp(connect, "fixed_prob") == 0     ? SS_CONNECT_FIXED_PROB
+                : strcmp(connect, "fixed_indegree") == 0 ? SS_CONNECT_FIXED_INDEGREE
+                                                         : SS_CONNECT_ALL;
+    s.p = ss_config_double(cfg, sec, "p");
+    s.indegree = ss_config_int(cfg, sec, "indegree");
+    s.autapses = ss_config_bool(cfg, sec, "autapses");
+    const char *dist = ss_config_string(cfg, sec, "weight_dist");
+    s.weight_dist = strcmp(dist, "uniform") == 0  ? SS_WEIGHT_UNIFORM
+                    : strcmp(dist, "normal") == 0 ? SS_WEIGHT_NORMAL
+                                                  : SS_WEIGHT_CONSTANT;
+    s.weight = ss_config_double(cfg, sec, "weight");
+    s.weight_sd = ss_config_double(cfg, sec, "weight_sd");
+    s.weight_min = ss_config_double(cfg, sec, "weight_min");
+    s.weight_max = ss_config_double(cfg, sec, "weight_max");
+    s.delay_ms = ss_config_double(cfg, sec, "delay_ms");
+    s.delay_max_ms = ss_config_double(cfg, sec, "delay_max_ms");
+    s.plastic = ss_config_bool(cfg, sec, "plastic");
+    const char *bad = NULL;
+    int rc = ss__network_connect_k(net, name, (size_t)lf, (size_t)lt, &s, rng, &bad, err);
+    if (rc >= 0)
+        return SS_OK;
+    return rethrow(cfg, err, sec, bad ? bad : "to", rc);
+}
+
+ss_network *ss_network_from_config(const ss_config *cfg, gsl_rng *rng, ss_error *err)
+{
+    ss_network *net = ss_network_alloc();
+    if (!net) {
+        ss_error_set(err, SS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    size_t nl = ss_config_count(cfg, "layer"), np = ss_config_count(cfg, "projection");
+    for (size_t i = 0; i < nl; i++)
+        if (add_layer(net, cfg, ss_config_name(cfg, "layer", i), err) < 0)
+            goto fail;
+    for (size_t i = 0; i < np; i++)
+        if (add_projection(net, cfg, ss_config_name(cfg, "projection", i), rng, err) < 0)
+            goto fail;
+    return net;
+fail:
+    ss_network_free(net);
+    return NULL;
+}
