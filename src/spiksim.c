@@ -3,15 +3,22 @@
  * Only the CLI lives here: parse options, call the library, print.  Exit
  * status: 0 success, 2 usage/config/data error, 1 runtime failure.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "config.h"
 
 #include <getopt.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <spiksim/atomic.h>
 #include <spiksim/config.h>
+#include <spiksim/json.h>
 #include <spiksim/dataset.h>
+#include <spiksim/engine.h>
+#include <spiksim/experiment.h>
+#include <spiksim/report.h>
 #include <spiksim/error.h>
 
 typedef struct cli_opts {
@@ -22,8 +29,20 @@ typedef struct cli_opts {
     int seed_given;
     unsigned long seed;
     const char *json_path;
+    const char *raster_path;
+    const char *save_path, *load_path;
+    int no_train;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
 } cli_opts;
+
+/* Set by SIGINT/SIGTERM; the run stops after the current sample. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
 
 static const char usage_text[] =
     "Usage: spiksim [OPTIONS] MODEL.ini\n"
@@ -37,6 +56,12 @@ static const char usage_text[] =
     "      --seed N                 seed every random choice (overrides\n"
     "                               [simulation] seed)\n"
     "      --json FILE              write the results as JSON to FILE\n"
+    "      --save FILE              save the trained network (weights, thresholds,\n"
+    "                               shape) to a checkpoint FILE\n"
+    "      --load FILE              start from a checkpoint saved by --save\n"
+    "      --no-train               skip training: test the loaded network\n"
+    "      --raster FILE            write every spike as CSV rows\n"
+    "                               time_ms,layer,neuron (free-running models)\n"
     "  -q, --quiet                  print nothing but errors\n"
     "  -v, --verbose                print more detail\n"
     "      --help-model             list every model-file section and key\n"
@@ -46,7 +71,16 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 runtime failure, 2 usage, model or data error.\n"
     "See spiksim(1) and spiksim.ini(5).\n";
 
-enum { OPT_SEED = 256, OPT_JSON, OPT_HELP_MODEL, OPT_VERSION };
+enum {
+    OPT_SEED = 256,
+    OPT_JSON,
+    OPT_SAVE,
+    OPT_LOAD,
+    OPT_NO_TRAIN,
+    OPT_RASTER,
+    OPT_HELP_MODEL,
+    OPT_VERSION
+};
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -64,6 +98,10 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         {"check", no_argument, NULL, 'c'},
         {"seed", required_argument, NULL, OPT_SEED},
         {"json", required_argument, NULL, OPT_JSON},
+        {"save", required_argument, NULL, OPT_SAVE},
+        {"load", required_argument, NULL, OPT_LOAD},
+        {"no-train", no_argument, NULL, OPT_NO_TRAIN},
+        {"raster", required_argument, NULL, OPT_RASTER},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help-model", no_argument, NULL, OPT_HELP_MODEL},
@@ -125,6 +163,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     if (optind + 1 < argc)
         return usage_error("unexpected argument '%s'", argv[optind + 1]);
     o->model = argv[optind];
+    if (o->no_train && !o->load_path)
+        return usage_error("%s", "--no-train needs --load FILE");
     return -1;
 }
 
@@ -181,6 +221,173 @@ static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
     return 0;
 }
 
+/* Prints err and returns the exit status for its code. */
+static int fail(const ss_error *err)
+{
+    fprintf(stderr, "spiksim: %s\n", err->msg);
+    return ss_error_exit_status(err->code);
+}
+
+/* Every output path must be writable before any simulation starts. */
+static int check_outputs(const cli_opts *o, ss_error *err)
+{
+    const char *paths[] = {o->json_path, o->raster_path, o->save_path};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (paths[i] && ss_atomic_file_check_writable(paths[i], err) != SS_OK)
+            return err->code;
+    return SS_OK;
+}
+
+static unsigned long run_seed(const ss_config *cfg, const cli_opts *o)
+{
+    return o->seed_given ? o->seed : (unsigned long)ss_config_int(cfg, "simulation", "seed");
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* A model with [data]: train and test the spiking classifier. */
+static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
+{
+    if (o->raster_path) {
+        ss_error_set(err, SS_EUSAGE, "--raster: rasters of classification runs are not "
+                                     "supported yet; use it with a free-running model");
+        return fail(err);
+    }
+    if (check_outputs(o, err) != SS_OK)
+        return fail(err);
+    ss_dataset *ds = ss_dataset_load(cfg, err);
+    if (!ds)
+        return fail(err);
+    install_stop_handlers();
+    ss_run_options opt = {.seed = run_seed(cfg, o),
+                          .save_path = o->save_path,
+                          .load_path = o->load_path,
+                          .no_train = o->no_train,
+                          .quiet = o->verbosity == 0,
+                          .stop = &stop_requested};
+    ss_results results;
+    memset(&results, 0, sizeof results);
+    int rc = ss_run_classifier(cfg, ds, &opt, &results, err);
+    int status = 0;
+    if (rc == SS_EINTR) {
+        fprintf(stderr, "spiksim: interrupted: stopped after the current sample%s%s\n",
+                o->save_path ? "; checkpoint saved to " : "", o->save_path ? o->save_path : "");
+        status = 130;
+    } else if (rc != SS_OK) {
+        status = fail(err);
+    } else {
+        if (o->verbosity > 0)
+            ss_results_print(&results, stdout);
+        if (o->json_path && ss_results_write_json(&results, o->json_path, err) != SS_OK)
+            status = fail(err);
+    }
+    ss_results_free(&results);
+    ss_dataset_free(ds);
+    return status;
+}
+
+static void print_run_stats(const ss_run_stats *st)
+{
+    printf("simulated %.1f ms, seed %lu: %llu spikes, %llu synaptic events\n", st->duration_ms,
+           st->seed, (unsigned long long)st->spikes, (unsigned long long)st->syn_events);
+    for (size_t i = 0; i < st->n_layers; i++) {
+        const ss_layer_stats *l = &st->layers[i];
+        printf("  %-12s %-10s %8zu neurons  %8.2f Hz  ISI CV %.3f\n", l->name, l->type, l->size,
+               l->rate_hz, l->cv_isi);
+    }
+    printf("  synapses %zu (%.2f bytes/synapse); build %.3f s, run %.3f s, %.3g synaptic "
+           "events/s\n",
+           st->net.n_synapses, st->net.bytes_per_synapse, st->build_s, st->run_s,
+           st->syn_events_per_s);
+}
+
+/* Free-running results as JSON: the run's figures and per-layer rates. */
+static int write_run_json(const ss_config *cfg, const ss_run_stats *st, const char *path,
+                          ss_error *err)
+{
+    ss_atomic_file *af = ss_atomic_file_open(path, err);
+    if (!af)
+        return err->code;
+    ss_json j;
+    ss_json_init(&j, ss_atomic_file_stream(af), 1);
+    ss_json_object_begin(&j);
+    ss_json_key(&j, "model");
+    ss_json_string(&j, ss_config_file(cfg));
+    ss_json_key(&j, "seed");
+    ss_json_int(&j, (long long)st->seed);
+    ss_json_key(&j, "duration_ms");
+    ss_json_number(&j, st->duration_ms);
+    ss_json_key(&j, "spikes");
+    ss_json_int(&j, (long long)st->spikes);
+    ss_json_key(&j, "synaptic_events");
+    ss_json_int(&j, (long long)st->syn_events);
+    ss_json_key(&j, "synapses");
+    ss_json_int(&j, (long long)st->net.n_synapses);
+    ss_json_key(&j, "bytes_per_synapse");
+    ss_json_number(&j, st->net.bytes_per_synapse);
+    ss_json_key(&j, "timing");
+    ss_json_object_begin(&j);
+    ss_json_key(&j, "build_s");
+    ss_json_number(&j, st->build_s);
+    ss_json_key(&j, "run_s");
+    ss_json_number(&j, st->run_s);
+    ss_json_key(&j, "synaptic_events_per_s");
+    ss_json_number(&j, st->syn_events_per_s);
+    ss_json_object_end(&j);
+    ss_json_key(&j, "layers");
+    ss_json_array_begin(&j);
+    for (size_t i = 0; i < st->n_layers; i++) {
+        ss_json_object_begin(&j);
+        ss_json_key(&j, "name");
+        ss_json_string(&j, st->layers[i].name);
+        ss_json_key(&j, "size");
+        ss_json_int(&j, (long long)st->layers[i].size);
+        ss_json_key(&j, "spikes");
+        ss_json_int(&j, (long long)st->layers[i].spikes);
+        ss_json_key(&j, "rate_hz");
+        ss_json_number(&j, st->layers[i].rate_hz);
+        ss_json_key(&j, "cv_isi");
+        ss_json_number(&j, st->layers[i].cv_isi);
+        ss_json_object_end(&j);
+    }
+    ss_json_array_end(&j);
+    ss_json_object_end(&j);
+    return ss_atomic_file_commit(af, err);
+}
+
+/* A model without [data] (bench4, say): simulate duration_ms and report. */
+static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
+{
+    if (o->save_path || o->load_path) {
+        ss_error_set(err, SS_EUSAGE, "--save/--load: a free-running model has nothing to train");
+        return fail(err);
+    }
+    if (check_outputs(o, err) != SS_OK)
+        return fail(err);
+    ss_run_stats st;
+    memset(&st, 0, sizeof st);
+    int rc = ss_simulate_free(cfg, run_seed(cfg, o), o->raster_path, &st, err);
+    int status = 0;
+    if (rc != SS_OK) {
+        status = fail(err);
+    } else {
+        if (o->verbosity > 0)
+            print_run_stats(&st);
+        if (o->json_path && write_run_json(cfg, &st, o->json_path, err) != SS_OK)
+            status = fail(err);
+    }
+    ss_run_stats_free(&st);
+    return status;
+}
+
 int main(int argc, char **argv)
 {
     cli_opts o = {0};
@@ -199,12 +406,10 @@ int main(int argc, char **argv)
     }
     if (o.check) {
         status = check_model(cfg, &o, &err);
+    } else if (ss_config_has_section(cfg, "data")) {
+        status = run_classify(cfg, &o, &err);
     } else {
-        fprintf(stderr,
-                "spiksim: %s: simulation is not available in this build yet; "
-                "use --check\n",
-                o.model);
-        status = 1;
+        status = run_free(cfg, &o, &err);
     }
     ss_config_free(cfg);
     free(o.sets);

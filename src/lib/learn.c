@@ -152,6 +152,15 @@ static void on_post_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
 
 /* ---- set-up ----------------------------------------------------------- */
 
+/* A label layer is an input layer to the engine; only the model file says
+ * it carries the teacher. */
+static int is_label_layer(const ss_config *cfg, const char *name)
+{
+    char sec[256];
+    snprintf(sec, sizeof sec, "layer.%s", name);
+    return strcmp(ss_config_string(cfg, sec, "type"), "label") == 0;
+}
+
 static int setup_layer(ss_learner *l, layer_state *ls, size_t index, const ss_config *cfg,
                        ss_error *err)
 {
@@ -206,7 +215,7 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
     for (size_t k = 0; rc == SS_OK && k < n_proj; k++) {
         ss_projection *p = ss_network_projection(net, k);
         size_t from = ss_projection_from(p), to = ss_projection_to(p);
-        if (ss_layer_type_of(ss_network_layer(net, from)) == SS_LAYER_LABEL) {
+        if (is_label_layer(cfg, ss_layer_name(ss_network_layer(net, from)))) {
             l->teachers[l->n_teachers++] = (teacher_proj){l, k, to};
             l->layers[to].taught = 1;
         }

@@ -37,19 +37,23 @@ static void count_output(void *ctx, size_t layer, size_t neuron, double t_ms)
         c->first_ms[neuron] = t_ms - c->t0_ms;
 }
 
-/* The single layer of a type, -1 when there is none, -2 when several. */
-static int layer_of_type(const ss_network *net, ss_layer_type type)
+/* The single layer whose model-file type is type, -1 when there is none,
+ * -2 when several.  (Label layers are input layers to the engine.) */
+static int layer_of_type(const ss_network *net, const ss_config *cfg, const char *type)
 {
     int found = -1;
-    for (size_t i = 0; i < ss_network_n_layers(net); i++)
-        if (ss_layer_type_of(ss_network_layer(net, i)) == type)
+    for (size_t i = 0; i < ss_network_n_layers(net); i++) {
+        char sec[256];
+        snprintf(sec, sizeof sec, "layer.%s", ss_layer_name(ss_network_layer(net, i)));
+        if (strcmp(ss_config_string(cfg, sec, "type"), type) == 0)
             found = found == -1 ? (int)i : -2;
+    }
     return found;
 }
 
 static int find_layers(ss_classifier *c, const ss_config *cfg, size_t n_inputs, ss_error *err)
 {
-    int input = layer_of_type(c->net, SS_LAYER_INPUT);
+    int input = layer_of_type(c->net, cfg, "input");
     if (input < 0)
         return ss_error_set_at(err, SS_ECONFIG, ss_config_file(cfg), 0,
                                "a classifier needs exactly one layer of type = input (found %s)",
@@ -74,7 +78,7 @@ static int find_layers(ss_classifier *c, const ss_config *cfg, size_t n_inputs, 
         return ss_config_error(cfg, err, sec, "size",
                                "the output layer needs one neuron per class (%zu)", c->n_classes);
     }
-    c->label = layer_of_type(c->net, SS_LAYER_LABEL);
+    c->label = layer_of_type(c->net, cfg, "label");
     if (c->label == -2)
         return ss_error_set_at(err, SS_ECONFIG, ss_config_file(cfg), 0,
                                "a classifier takes at most one layer of type = label");
