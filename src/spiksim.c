@@ -272,6 +272,7 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
                           .load_path = o->load_path,
                           .no_train = o->no_train,
                           .quiet = o->verbosity == 0,
+                          .verbose = o->verbosity > 1,
                           .stop = &stop_requested};
     ss_results results;
     memset(&results, 0, sizeof results);

@@ -21,6 +21,7 @@ typedef struct ss_run_options {
     const char *load_path; /* checkpoint to start from, NULL: none */
     int no_train;          /* evaluate the loaded (or initial) network only */
     int quiet;             /* no progress display */
+    int verbose;           /* per-layer activity after each fold */
     const volatile sig_atomic_t *stop; /* SIGINT flag, checked between samples */
 } ss_run_options;
 

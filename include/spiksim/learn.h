@@ -5,7 +5,8 @@
  * Every mechanism uses only what a synapse or neuron can see:
  *  - STDP (plasticity.h) on each pre/post event pair of a plastic synapse;
  *  - a teacher term (ReSuMe-like) for synapses onto neurons that receive a
- *    label layer's spikes: a teacher spike arriving at neuron i potentiates
+ *    teacher projection (teacher = true, from a label layer): a teacher spike
+ *    arriving at neuron i potentiates
  *    i's plastic inputs by resume_eta * x_j, a spike of i itself depresses them
  *    by the same amount, so i learns to fire when, and only when, taught;
  *  - synaptic normalisation: after each training sample a neuron that

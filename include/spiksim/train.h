@@ -11,6 +11,7 @@
 #define SPIKSIM_TRAIN_H
 
 #include <signal.h>
+#include <stdio.h>
 #include <stddef.h>
 #include <spiksim/checkpoint.h>
 #include <spiksim/config.h>
@@ -36,6 +37,9 @@ typedef struct ss_classifier ss_classifier;
 ss_classifier *ss_classifier_alloc(const ss_config *cfg, size_t n_features, size_t n_classes,
                                    unsigned long seed, ss_error *err);
 void ss_classifier_free(ss_classifier *c);
+
+/* With a log (-v), each phase ends with a line of per-layer activity. */
+void ss_classifier_set_log(ss_classifier *c, FILE *log);
 
 ss_network *ss_classifier_network(ss_classifier *c);
 ss_engine *ss_classifier_engine(ss_classifier *c);

@@ -124,6 +124,8 @@ static const ss_key_spec keys[] = {
      "when above delay_ms, each synapse's delay is uniform in [delay_ms, delay_max_ms]"},
     {"projection", "plastic", SS_KEY_BOOL, "false", 0, 0, NULL,
      "learn these weights with the [plasticity] rule during training"},
+    {"projection", "teacher", SS_KEY_BOOL, "false", 0, 0, NULL,
+     "from a label layer: its spikes are teacher spikes for the resume_eta term of the target"},
     {"projection", "eta_scale", SS_KEY_DOUBLE, "1", 0, 1e6, NULL,
      "this projection's learning rate is [plasticity] eta times this"},
     {"projection", "normalize", SS_KEY_DOUBLE, "0", 0, 1e9, NULL,

@@ -30,6 +30,8 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
         if (!c)
             rc = err ? err->code : SS_ENOMEM;
     }
+    if (rc == SS_OK && opt->verbose)
+        ss_classifier_set_log(c, stderr);
     if (rc == SS_OK && opt->load_path)
         rc = ss_classifier_load(c, opt->load_path, err);
     if (rc == SS_OK && !opt->no_train) {

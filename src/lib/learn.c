@@ -91,7 +91,7 @@ static void teach(ss_learner *l, layer_state *ls, uint32_t i, double t_ms, doubl
     for (size_t q = 0; q < ls->n_plastic_in; q++) {
         plastic_proj *pp = &l->projs[ls->plastic_in[q]];
         double f = ss_trace_bank_factor(pp->pre, t_ms);
-        double step = sign * l->resume_eta * l->eta_scale * pp->eta_scale;
+        double step = sign * l->resume_eta * l->eta_scale; /* not eta_scale: STDP only */
         const uint32_t *ptr = ss_projection_in_ptr(pp->proj);
         const uint32_t *syn = ss_projection_in_syn(pp->proj);
         const uint32_t *pre = ss_projection_in_pre(pp->proj);
@@ -149,6 +149,8 @@ static void on_post_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
         ls->spiked[ls->n_spiked++] = i;
     }
 }
+
+static void normalize_inputs(struct plastic_proj *pp, uint32_t i);
 
 /* ---- set-up ----------------------------------------------------------- */
 
@@ -215,7 +217,14 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
     for (size_t k = 0; rc == SS_OK && k < n_proj; k++) {
         ss_projection *p = ss_network_projection(net, k);
         size_t from = ss_projection_from(p), to = ss_projection_to(p);
-        if (is_label_layer(cfg, ss_layer_name(ss_network_layer(net, from)))) {
+        char psec[256];
+        snprintf(psec, sizeof psec, "projection.%s", ss_projection_name(p));
+        if (ss_config_bool(cfg, psec, "teacher")) {
+            if (!is_label_layer(cfg, ss_layer_name(ss_network_layer(net, from)))) {
+                rc = ss_config_error(cfg, err, psec, "teacher",
+                                     "a teacher projection must come from a layer of type = label");
+                break;
+            }
             l->teachers[l->n_teachers++] = (teacher_proj){l, k, to};
             l->layers[to].taught = 1;
         }
@@ -247,6 +256,11 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
         post->plastic_in[post->n_plastic_in++] = l->n_projs;
         l->n_projs++;
         rc = ss_projection_build_incoming(p, err);
+        /* Start every neuron at its normalised input sum, so a neuron that
+         * rarely wins is not favoured (or ruled out) by its initial draw. */
+        if (rc == SS_OK && pp->normalize > 0)
+            for (uint32_t i = 0; i < ss_layer_size(ss_network_layer(net, to)); i++)
+                normalize_inputs(pp, i);
     }
     if (rc != SS_OK) {
         ss_learner_free(l);

@@ -25,7 +25,34 @@ struct ss_classifier {
     unsigned *counts;    /* output spikes in the current presentation */
     double *first_ms;
     double t0_ms;
+    FILE *log; /* -v: per-layer activity of each phase */
+    uint64_t *layer_mark; /* layer spike counts at the start of a phase */
 };
+
+void ss_classifier_set_log(ss_classifier *c, FILE *log)
+{
+    c->log = log;
+}
+
+/* Starts (n_samples = 0) or ends a logged phase. */
+static void log_phase(ss_classifier *c, const char *phase, size_t n_samples)
+{
+    if (!c->log || !c->layer_mark)
+        return;
+    size_t n_layers = ss_network_n_layers(c->net);
+    if (n_samples == 0) {
+        for (size_t i = 0; i < n_layers; i++)
+            c->layer_mark[i] = ss_engine_layer_spikes(c->eng, i);
+        return;
+    }
+    fprintf(c->log, "spiksim: %s: spikes per neuron and presentation:", phase);
+    for (size_t i = 0; i < n_layers; i++) {
+        ss_layer *l = ss_network_layer(c->net, i);
+        double d = (double)(ss_engine_layer_spikes(c->eng, i) - c->layer_mark[i]);
+        fprintf(c->log, " %s %.2f", ss_layer_name(l), d / (double)n_samples / (double)ss_layer_size(l));
+    }
+    fprintf(c->log, "\n");
+}
 
 /* Counts output spikes of the current presentation. */
 static void count_output(void *ctx, size_t layer, size_t neuron, double t_ms)
@@ -138,7 +165,8 @@ ss_classifier *ss_classifier_alloc(const ss_config *cfg, size_t n_features, size
     c->label_rates = calloc(n_classes, sizeof *c->label_rates);
     c->counts = calloc(n_classes, sizeof *c->counts);
     c->first_ms = calloc(n_classes, sizeof *c->first_ms);
-    if (!c->rates || !c->label_rates || !c->counts || !c->first_ms) {
+    c->layer_mark = calloc(ss_network_n_layers(c->net), sizeof *c->layer_mark);
+    if (!c->rates || !c->label_rates || !c->counts || !c->first_ms || !c->layer_mark) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto fail;
     }
@@ -166,6 +194,7 @@ void ss_classifier_free(ss_classifier *c)
     free(c->label_rates);
     free(c->counts);
     free(c->first_ms);
+    free(c->layer_mark);
     free(c);
 }
 
@@ -240,6 +269,7 @@ int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size
     size_t n_features = c->enc.n_features;
     long right = 0;
     ss_learner_set_enabled(c->learner, 0);
+    log_phase(c, phase, 0);
     if (progress)
         ss_progress_begin(progress, phase, (long)n);
     for (size_t s = 0; s < n; s++) {
@@ -255,6 +285,7 @@ int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size
     }
     if (progress)
         ss_progress_end(progress);
+    log_phase(c, phase, n);
     *accuracy = n ? (double)right / (double)n : 0;
     return SS_OK;
 }
@@ -285,6 +316,7 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
         snprintf(phase, sizeof phase, "epoch %ld/%ld train", e + 1, epochs);
         if (progress)
             ss_progress_begin(progress, phase, (long)split->n_train);
+        log_phase(c, phase, 0);
         long right = 0;
         for (size_t s = 0; s < split->n_train && rc == SS_OK; s++) {
             ss_learner_set_enabled(c->learner, 1);
@@ -304,6 +336,7 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
             ss_progress_end(progress);
         if (rc != SS_OK)
             break;
+        log_phase(c, phase, split->n_train);
         /* Running accuracy while learning, teacher on: cheap, optimistic. */
         fold->epoch_train_accuracy[e] =
             split->n_train ? (double)right / (double)split->n_train : NAN;
