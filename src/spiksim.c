@@ -16,7 +16,9 @@
 #include <spiksim/config.h>
 #include <spiksim/json.h>
 #include <spiksim/dataset.h>
+#include <gsl/gsl_rng.h>
 #include <spiksim/engine.h>
+#include <spiksim/network.h>
 #include <spiksim/experiment.h>
 #include <spiksim/report.h>
 #include <spiksim/error.h>
@@ -134,6 +136,18 @@ static int parse_args(int argc, char **argv, cli_opts *o)
             o->seed_given = 1;
             break;
         }
+        case OPT_SAVE:
+            o->save_path = optarg;
+            break;
+        case OPT_LOAD:
+            o->load_path = optarg;
+            break;
+        case OPT_NO_TRAIN:
+            o->no_train = 1;
+            break;
+        case OPT_RASTER:
+            o->raster_path = optarg;
+            break;
         case OPT_JSON:
             o->json_path = optarg;
             break;
@@ -168,58 +182,6 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     return -1;
 }
 
-/* Layers and projections as the model file declares them. */
-static void print_model_summary(const ss_config *cfg)
-{
-    size_t n_layers = ss_config_count(cfg, "layer");
-    printf("model %s\n", ss_config_file(cfg));
-    printf("layers: %zu\n", n_layers);
-    for (size_t i = 0; i < n_layers; i++) {
-        char sec[256];
-        snprintf(sec, sizeof sec, "layer.%s", ss_config_name(cfg, "layer", i));
-        printf("  %-12s %-10s %8ld neurons\n", ss_config_name(cfg, "layer", i),
-               ss_config_string(cfg, sec, "type"), ss_config_int(cfg, sec, "size"));
-    }
-    size_t n_proj = ss_config_count(cfg, "projection");
-    printf("projections: %zu\n", n_proj);
-    for (size_t i = 0; i < n_proj; i++) {
-        char sec[256];
-        snprintf(sec, sizeof sec, "projection.%s", ss_config_name(cfg, "projection", i));
-        printf("  %-12s %s -> %s (%s)\n", ss_config_name(cfg, "projection", i),
-               ss_config_string(cfg, sec, "from"), ss_config_string(cfg, sec, "to"),
-               ss_config_string(cfg, sec, "connect"));
-    }
-}
-
-/* --check: everything a run would load, nothing simulated. */
-static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
-{
-    ss_dataset *ds = NULL;
-    if (ss_config_has_section(cfg, "data")) {
-        ds = ss_dataset_load(cfg, err);
-        if (!ds) {
-            fprintf(stderr, "spiksim: %s\n", err->msg);
-            return ss_error_exit_status(err->code);
-        }
-    }
-    if (o->verbosity > 0)
-        print_model_summary(cfg);
-    int rc = SS_OK;
-    if (ds) {
-        /* Quiet still computes the split sizes: they can be invalid. */
-        FILE *out = o->verbosity > 0 ? stdout : fopen("/dev/null", "w");
-        rc = out ? ss_dataset_print_summary(ds, cfg, out, err)
-                 : ss_error_set(err, SS_EIO, "/dev/null: cannot open");
-        if (out && out != stdout)
-            fclose(out);
-    }
-    ss_dataset_free(ds);
-    if (rc != SS_OK) {
-        fprintf(stderr, "spiksim: %s\n", err->msg);
-        return ss_error_exit_status(rc);
-    }
-    return 0;
-}
 
 /* Prints err and returns the exit status for its code. */
 static int fail(const ss_error *err)
@@ -257,8 +219,9 @@ static void install_stop_handlers(void)
 static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
 {
     if (o->raster_path) {
-        ss_error_set(err, SS_EUSAGE, "--raster: rasters of classification runs are not "
-                                     "supported yet; use it with a free-running model");
+        ss_error_set(err, SS_EUSAGE,
+                     "--raster: rasters of classification runs are not "
+                     "supported yet; use it with a free-running model");
         return fail(err);
     }
     if (check_outputs(o, err) != SS_OK)
@@ -387,6 +350,69 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
     }
     ss_run_stats_free(&st);
     return status;
+}
+
+/* Layers and projections of the network as built, with the memory it needs. */
+static void print_network_summary(const ss_config *cfg, const ss_network *net)
+{
+    printf("model %s\n", ss_config_file(cfg));
+    printf("layers: %zu\n", ss_network_n_layers(net));
+    for (size_t i = 0; i < ss_network_n_layers(net); i++) {
+        ss_layer *l = ss_network_layer(net, i);
+        char sec[256];
+        snprintf(sec, sizeof sec, "layer.%s", ss_layer_name(l));
+        printf("  %-12s %-10s %8zu neurons\n", ss_layer_name(l), ss_config_string(cfg, sec, "type"),
+               ss_layer_size(l));
+    }
+    printf("projections: %zu\n", ss_network_n_projections(net));
+    for (size_t i = 0; i < ss_network_n_projections(net); i++) {
+        ss_projection *p = ss_network_projection(net, i);
+        char sec[256];
+        snprintf(sec, sizeof sec, "projection.%s", ss_projection_name(p));
+        printf("  %-12s %s -> %s (%s): %zu synapses, %.2f B each%s\n", ss_projection_name(p),
+               ss_layer_name(ss_network_layer(net, ss_projection_from(p))),
+               ss_layer_name(ss_network_layer(net, ss_projection_to(p))),
+               ss_config_string(cfg, sec, "connect"), ss_projection_n_synapses(p),
+               ss_projection_bytes_per_synapse(p), ss_projection_plastic(p) ? ", plastic" : "");
+    }
+    ss_network_summary sum;
+    ss_network_summarize(net, &sum);
+    printf("synapses: %zu (%.2f bytes/synapse); estimated memory %.1f MiB\n", sum.n_synapses,
+           sum.bytes_per_synapse, (double)sum.estimated_bytes / (1024.0 * 1024.0));
+}
+
+/* --check: everything a run would load and build, nothing simulated. */
+static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
+{
+    ss_dataset *ds = NULL;
+    if (ss_config_has_section(cfg, "data")) {
+        ds = ss_dataset_load(cfg, err);
+        if (!ds)
+            return fail(err);
+    }
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng) {
+        ss_dataset_free(ds);
+        ss_error_set(err, SS_ENOMEM, "out of memory");
+        return fail(err);
+    }
+    gsl_rng_set(rng, run_seed(cfg, o));
+    ss_network *net = ss_network_from_config(cfg, rng, err);
+    int rc = net ? SS_OK : err->code;
+    if (net && o->verbosity > 0)
+        print_network_summary(cfg, net);
+    if (rc == SS_OK && ds) {
+        /* Quiet still computes the split sizes: they can be invalid. */
+        FILE *out = o->verbosity > 0 ? stdout : fopen("/dev/null", "w");
+        rc = out ? ss_dataset_print_summary(ds, cfg, out, err)
+                 : ss_error_set(err, SS_EIO, "/dev/null: cannot open");
+        if (out && out != stdout)
+            fclose(out);
+    }
+    ss_network_free(net);
+    gsl_rng_free(rng);
+    ss_dataset_free(ds);
+    return rc == SS_OK ? 0 : fail(err);
 }
 
 int main(int argc, char **argv)

@@ -32,8 +32,11 @@ expect 2 "option '--seed' needs a value" -- --seed
 expect 2 "--seed: 'x1' is not a whole number" -- --seed x1 "$models/iris.ini"
 expect 2 "unexpected argument 'extra'" -- "$models/iris.ini" extra
 expect 2 'nowhere.ini: cannot open model file' -- --check "$tmp/nowhere.ini"
-expect 0 'hidden1 .*lif .*64 neurons' -- --check "$models/iris.ini"
-expect 0 'hidden1 .*lif .*128 neurons' -- --check --set layer.hidden1.size=128 "$models/iris.ini"
+expect 0 'hidden1 .*lif_exp .*30 neurons' -- --check "$models/iris.ini"
+expect 0 'in_h1 .*input -> hidden1 (all): 3840 synapses' -- --check --set layer.hidden1.size=120 "$models/iris.ini"
+expect 2 "--set projection.h1_h2.from=hidden9: no layer named 'hidden9'" -- --check --set projection.h1_h2.from=hidden9 "$models/iris.ini"
+printf '[layer.a]\nsize = 4\n[projection.p]\nfrom = a\nto = b\n' >"$tmp/noto.ini"
+expect 2 "noto.ini:5: \\[projection.p\\] to: no layer named 'b'" -- --check "$tmp/noto.ini"
 expect 2 "did you mean 'tau_m_ms'" -- --check --set layer.hidden1.tau_mm=3 "$models/iris.ini"
 
 # Every shipped model validates (the MNIST ones once `make mnist` has run).
@@ -42,7 +45,7 @@ for model in "$models"/*.ini; do
     */mnist*) [ -f "$SS_SRCDIR/data/mnist/mnist10k-images-idx3-ubyte.gz" ] || {
         echo "(skipped $model: run make mnist)"; continue; } ;;
     esac
-    expect 0 '^split: ' -- --check "$model"
+    expect 0 '^synapses: ' -- --check "$model"
 done
 
 printf '[layer.a]\nsize = 4\n[layer.b]\nsize = 2\ntau_mm = 3\n' >"$tmp/bad.ini"

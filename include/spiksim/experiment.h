@@ -17,11 +17,11 @@ extern "C" {
 
 typedef struct ss_run_options {
     unsigned long seed;
-    const char *save_path; /* checkpoint after training, NULL: none */
-    const char *load_path; /* checkpoint to start from, NULL: none */
-    int no_train;          /* evaluate the loaded (or initial) network only */
-    int quiet;             /* no progress display */
-    int verbose;           /* per-layer activity after each fold */
+    const char *save_path;             /* checkpoint after training, NULL: none */
+    const char *load_path;             /* checkpoint to start from, NULL: none */
+    int no_train;                      /* evaluate the loaded (or initial) network only */
+    int quiet;                         /* no progress display */
+    int verbose;                       /* per-layer activity after each fold */
     const volatile sig_atomic_t *stop; /* SIGINT flag, checked between samples */
 } ss_run_options;
 

@@ -11,9 +11,9 @@
  *    by the same amount, so i learns to fire when, and only when, taught;
  *  - synaptic normalisation: after each training sample a neuron that
  *    spiked scales its plastic inputs to the projection's `normalize` sum;
- *  - adaptive thresholds: each spike during training raises the neuron's
- *    threshold by theta_plus_mv (decaying with tau_theta_ms of presented time),
- *    so no neuron wins every competition.
+ *  - homeostatic thresholds: after each training sample a neuron's threshold
+ *    moves by theta_eta_mv per spike it fired above (or below) target_spikes,
+ *    so silent neurons become excitable and no neuron wins every competition.
  * Broadcast label gating and lateral inhibition are ordinary projections in
  * the model file (label_match / label_mismatch connectivity, negative
  * weights); they need no code here.
@@ -35,8 +35,7 @@ typedef struct ss_learner ss_learner;
 
 /* Reads [plasticity] and the per-layer/projection learning keys of cfg for
  * net, which eng simulates.  Plasticity starts disabled. */
-ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *cfg,
-                             ss_error *err);
+ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *cfg, ss_error *err);
 void ss_learner_free(ss_learner *l);
 
 /* Plasticity (STDP, teacher term, threshold growth, normalisation) on or off;

@@ -49,10 +49,10 @@ size_t ss_classifier_output_layer(const ss_classifier *c);
 
 /* Output of one presentation. */
 typedef struct ss_presentation {
-    int predicted;         /* class, or -1 when the output stayed silent */
-    const unsigned *counts; /* per output neuron, valid until the next call */
+    int predicted;                /* class, or -1 when the output stayed silent */
+    const unsigned *counts;       /* per output neuron, valid until the next call */
     const double *first_spike_ms; /* relative to the presentation start */
-    double t0_ms;          /* engine time the presentation started */
+    double t0_ms;                 /* engine time the presentation started */
 } ss_presentation;
 
 /* Presents features; with train = 1, label drives the teacher and

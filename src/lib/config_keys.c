@@ -93,10 +93,11 @@ static const ss_key_spec keys[] = {
      "poisson, regular: first possible spike"},
     {"layer", "spike_file", SS_KEY_PATH, "", 0, 0, NULL,
      "spike_file: CSV of time_ms,neuron rows, times sorted"},
-    {"layer", "theta_plus_mv", SS_KEY_DOUBLE, "0", 0, 1e4, NULL,
-     "adaptive threshold: each spike in training raises the neuron's threshold by this"},
-    {"layer", "tau_theta_ms", SS_KEY_DOUBLE, "0", 0, BIG, NULL,
-     "decay of the adaptive threshold over presented time (0: no decay)"},
+    {"layer", "target_spikes", SS_KEY_DOUBLE, "0", 0, 1e6, NULL,
+     "homeostasis: in training each neuron's threshold adapts toward this many spikes per "
+     "presentation (0: off)"},
+    {"layer", "theta_eta_mv", SS_KEY_DOUBLE, "0.05", 0, 1e3, NULL,
+     "homeostasis: threshold change per presentation and spike of difference from the target"},
 
     /* [projection.NAME] */
     {"projection", "from", SS_KEY_STRING, NULL, 0, 0, NULL, "presynaptic layer NAME"},
@@ -129,7 +130,9 @@ static const ss_key_spec keys[] = {
     {"projection", "eta_scale", SS_KEY_DOUBLE, "1", 0, 1e6, NULL,
      "this projection's learning rate is [plasticity] eta times this"},
     {"projection", "normalize", SS_KEY_DOUBLE, "0", 0, 1e9, NULL,
-     "after each training sample a neuron that spiked scales these inputs to sum to this (0: off)"},
+     "after each training sample a neuron that spiked scales these inputs to this norm (0: off)"},
+    {"projection", "normalize_norm", SS_KEY_ENUM, "l2", 0, 0, "l1|l2",
+     "normalize the sum (l1) or the Euclidean length (l2) of the neuron's input weights"},
 
     /* [plasticity] */
     {"plasticity", "rule", SS_KEY_ENUM, "assoc_stdp", 0, 0, "none|assoc_stdp",

@@ -10,8 +10,8 @@
 #include <string.h>
 
 /* One fold: split, spiking classifier, result. */
-static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_options *opt,
-                    int fold, ss_fold_result *res, ss_progress *progress, ss_error *err)
+static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_options *opt, int fold,
+                    ss_fold_result *res, ss_progress *progress, ss_error *err)
 {
     ss_split *split = NULL;
     int rc = ss_dataset_split_config(ds, cfg, fold, &split, err);
@@ -48,8 +48,8 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
         }
     } else if (rc == SS_OK) {
         double t0 = ss_now_s();
-        rc = ss_classifier_evaluate(c, split->test_x, split->test_y, split->n_test,
-                                    res->confusion, progress, "test", &res->test_accuracy, err);
+        rc = ss_classifier_evaluate(c, split->test_x, split->test_y, split->n_test, res->confusion,
+                                    progress, "test", &res->test_accuracy, err);
         res->train_accuracy = NAN;
         res->test_s = ss_now_s() - t0;
         res->samples_presented += (long long)split->n_test;
@@ -73,10 +73,12 @@ int ss_run_classifier(const ss_config *cfg, const ss_dataset *ds, const ss_run_o
     results->model = ss_config_file(cfg);
     results->dataset = ss_dataset_name(ds);
     results->seed = opt->seed;
-    results->split = ss_dataset_n_folds(ds) > 1 ? (count > 1 ? "5-fold cross-validation (fold = row % 5)"
-                                                             : "one fold of 5 (fold = row % 5)")
-                     : ss_dataset_is_official(ds) ? "official train/test files"
-                                                  : "fixed split (k-th sample of a class is test iff k % 5 == 4)";
+    results->split = ss_dataset_n_folds(ds) > 1
+                         ? (count > 1 ? "5-fold cross-validation (fold = row % 5)"
+                                      : "one fold of 5 (fold = row % 5)")
+                     : ss_dataset_is_official(ds)
+                         ? "official train/test files"
+                         : "fixed split (k-th sample of a class is test iff k % 5 == 4)";
     results->class_names = malloc(ss_dataset_n_classes(ds) * sizeof *results->class_names);
     if (!results->class_names)
         return ss_error_set(err, SS_ENOMEM, "out of memory");

@@ -21,25 +21,30 @@
 #include <string.h>
 #include <zlib.h>
 
+/* Bound of the homeostatic threshold offset. */
+#define THETA_LIMIT_MV 20.0
+
 typedef struct plastic_proj {
     struct ss_learner *owner;
     ss_projection *proj;
     size_t index, from, to;
     ss_trace_bank *pre; /* x_j at the synapse */
     double eta_scale;   /* [projection] eta_scale */
-    double normalize;   /* target input sum per neuron, 0: off */
+    double normalize;   /* target input norm per neuron, 0: off */
+    int l2;             /* Euclidean norm (else the sum) */
 } plastic_proj;
 
 typedef struct layer_state {
     struct ss_learner *owner;
     size_t index;
-    ss_trace_bank *post;   /* y_i, when the layer receives plastic input */
-    size_t *plastic_in;    /* indices into owner->projs */
+    ss_trace_bank *post; /* y_i, when the layer receives plastic input */
+    size_t *plastic_in;  /* indices into owner->projs */
     size_t n_plastic_in;
-    int taught;            /* receives a teacher (label layer) projection */
-    double *theta_mv;      /* adaptive threshold offsets, NULL when off */
-    double theta_plus_mv, tau_theta_ms, base_bias_mv;
-    uint32_t *spiked;      /* neurons that spiked this sample (normalisation) */
+    int taught;         /* receives a teacher (label layer) projection */
+    double *theta_mv;   /* adaptive threshold offsets, NULL when off */
+    unsigned *n_spikes; /* spikes of each neuron in the current sample */
+    double target_spikes, theta_eta_mv, base_bias_mv;
+    uint32_t *spiked; /* neurons that spiked this sample (normalisation) */
     unsigned char *is_spiked;
     size_t n_spiked;
 } layer_state;
@@ -142,8 +147,8 @@ static void on_post_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
         teach(l, ls, i, t_ms, -1);
     if (ls->post)
         ss_trace_bank_spike(ls->post, i, t_ms);
-    if (ls->theta_mv)
-        ls->theta_mv[i] += ls->theta_plus_mv;
+    if (ls->n_spikes)
+        ls->n_spikes[i]++;
     if (!ls->is_spiked[i]) {
         ls->is_spiked[i] = 1;
         ls->spiked[ls->n_spiked++] = i;
@@ -176,23 +181,23 @@ static int setup_layer(ss_learner *l, layer_state *ls, size_t index, const ss_co
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     char sec[256];
     snprintf(sec, sizeof sec, "layer.%s", ss_layer_name(layer));
-    ls->theta_plus_mv = ss_config_double(cfg, sec, "theta_plus_mv");
-    ls->tau_theta_ms = ss_config_double(cfg, sec, "tau_theta_ms");
+    ls->target_spikes = ss_config_double(cfg, sec, "target_spikes");
+    ls->theta_eta_mv = ss_config_double(cfg, sec, "theta_eta_mv");
     const ss_neuron_params *p = ss_layer_params(layer);
     ls->base_bias_mv = p ? p->bias_mv : 0;
-    if (ls->theta_plus_mv > 0) {
+    if (ls->target_spikes > 0) {
         if (!p)
-            return ss_config_error(cfg, err, sec, "theta_plus_mv",
+            return ss_config_error(cfg, err, sec, "target_spikes",
                                    "a source layer has no threshold to adapt");
         ls->theta_mv = calloc(n, sizeof *ls->theta_mv);
-        if (!ls->theta_mv)
+        ls->n_spikes = calloc(n, sizeof *ls->n_spikes);
+        if (!ls->theta_mv || !ls->n_spikes)
             return ss_error_set(err, SS_ENOMEM, "out of memory");
     }
     return SS_OK;
 }
 
-ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *cfg,
-                             ss_error *err)
+ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *cfg, ss_error *err)
 {
     ss_learner *l = calloc(1, sizeof *l);
     if (!l) {
@@ -240,6 +245,7 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
         pp->to = to;
         pp->eta_scale = ss_config_double(cfg, sec, "eta_scale");
         pp->normalize = ss_config_double(cfg, sec, "normalize");
+        pp->l2 = strcmp(ss_config_string(cfg, sec, "normalize_norm"), "l2") == 0;
         pp->pre = ss_trace_bank_alloc(ss_layer_size(ss_network_layer(net, from)),
                                       l->stdp.tau_plus_ms, l->stdp.nearest);
         layer_state *post = &l->layers[to];
@@ -280,6 +286,7 @@ void ss_learner_free(ss_learner *l)
         ss_trace_bank_free(ls->post);
         free(ls->plastic_in);
         free(ls->theta_mv);
+        free(ls->n_spikes);
         free(ls->spiked);
         free(ls->is_spiked);
     }
@@ -315,6 +322,7 @@ void ss_learner_set_eta_scale(ss_learner *l, double scale)
 
 void ss_learner_begin_sample(ss_learner *l, double t0_ms, double presented_ms)
 {
+    (void)presented_ms;
     for (size_t k = 0; k < l->n_projs; k++)
         ss_trace_bank_reset(l->projs[k].pre, t0_ms);
     for (size_t i = 0; i < l->n_layers; i++) {
@@ -323,32 +331,47 @@ void ss_learner_begin_sample(ss_learner *l, double t0_ms, double presented_ms)
             ss_trace_bank_reset(ls->post, t0_ms);
         if (!ls->theta_mv)
             continue;
-        size_t n = ss_layer_size(ss_network_layer(l->net, i));
-        double decay =
-            l->enabled && ls->tau_theta_ms > 0 ? exp(-presented_ms / ls->tau_theta_ms) : 1;
         /* A raised threshold is applied as a lowered bias: for these linear
          * neurons the two differ only in where the reset lands. */
-        for (size_t k = 0; k < n; k++) {
-            ls->theta_mv[k] *= decay;
+        size_t n = ss_layer_size(ss_network_layer(l->net, i));
+        for (size_t k = 0; k < n; k++)
             ss_engine_set_bias(l->eng, i, k, ls->base_bias_mv - ls->theta_mv[k], NULL);
-        }
     }
 }
 
-/* Scales neuron i's plastic inputs of pp to sum to pp->normalize. */
+/* Scales neuron i's plastic inputs of pp to norm pp->normalize.  With the
+ * Euclidean norm a neuron's drive measures the cosine between its weights
+ * and the input, so a broad prototype does not outvote a sharp one. */
 static void normalize_inputs(plastic_proj *pp, uint32_t i)
 {
     const uint32_t *ptr = ss_projection_in_ptr(pp->proj);
     const uint32_t *syn = ss_projection_in_syn(pp->proj);
     float *w = ss_projection_weights(pp->proj);
-    double sum = 0;
+    double norm = 0;
     for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++)
-        sum += w[syn[k]];
-    if (sum <= 0)
+        norm += pp->l2 ? (double)w[syn[k]] * w[syn[k]] : w[syn[k]];
+    if (pp->l2)
+        norm = sqrt(norm);
+    if (norm <= 0)
         return;
-    double scale = pp->normalize / sum;
+    double scale = pp->normalize / norm;
     for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++)
         w[syn[k]] = (float)(w[syn[k]] * scale);
+}
+
+/* Homeostasis: each neuron's threshold moves toward firing target_spikes
+ * per presentation; bounded so a silent neuron cannot drift forever. */
+static void adapt_thresholds(ss_learner *l, layer_state *ls)
+{
+    size_t n = ss_layer_size(ss_network_layer(l->net, ls->index));
+    for (size_t k = 0; k < n; k++) {
+        double theta =
+            ls->theta_mv[k] + ls->theta_eta_mv * ((double)ls->n_spikes[k] - ls->target_spikes);
+        ls->theta_mv[k] = theta < -THETA_LIMIT_MV
+                              ? -THETA_LIMIT_MV
+                              : (theta > THETA_LIMIT_MV ? THETA_LIMIT_MV : theta);
+        ls->n_spikes[k] = 0;
+    }
 }
 
 void ss_learner_end_sample(ss_learner *l)
@@ -367,6 +390,8 @@ void ss_learner_end_sample(ss_learner *l)
             }
         }
         ls->n_spiked = 0;
+        if (ls->theta_mv && l->enabled)
+            adapt_thresholds(l, ls);
     }
 }
 
@@ -379,8 +404,8 @@ static double connectivity_crc(const ss_network *net, const ss_projection *p)
 {
     size_t n_pre = ss_layer_size(ss_network_layer(net, ss_projection_from(p)));
     uLong crc = crc32(0L, Z_NULL, 0);
-    crc = crc32(crc, (const Bytef *)ss_projection_row_ptr(p),
-                (uInt)((n_pre + 1) * sizeof(uint32_t)));
+    crc =
+        crc32(crc, (const Bytef *)ss_projection_row_ptr(p), (uInt)((n_pre + 1) * sizeof(uint32_t)));
     crc = crc32(crc, (const Bytef *)ss_projection_targets(p),
                 (uInt)(ss_projection_n_synapses(p) * sizeof(uint32_t)));
     return (double)crc;
@@ -472,8 +497,7 @@ int ss_learner_load(ss_learner *l, const ss_checkpoint *ck, ss_error *err)
         if (l->layers[i].theta_mv) {
             ss_layer *layer = ss_network_layer(l->net, i);
             snprintf(name, sizeof name, "layer.%s.theta_mv", ss_layer_name(layer));
-            rc = ss_checkpoint_get_f64(ck, name, l->layers[i].theta_mv, ss_layer_size(layer),
-                                       err);
+            rc = ss_checkpoint_get_f64(ck, name, l->layers[i].theta_mv, ss_layer_size(layer), err);
         }
     return rc;
 }

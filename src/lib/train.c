@@ -16,6 +16,7 @@ struct ss_classifier {
     ss_encoder enc;
     gsl_rng *build_rng; /* network construction, then the engine's Poisson draws */
     gsl_rng *order_rng; /* presentation order */
+    unsigned long seed;
     size_t input, output;
     int label; /* label layer index, -1 when none */
     size_t n_classes;
@@ -25,7 +26,7 @@ struct ss_classifier {
     unsigned *counts;    /* output spikes in the current presentation */
     double *first_ms;
     double t0_ms;
-    FILE *log; /* -v: per-layer activity of each phase */
+    FILE *log;            /* -v: per-layer activity of each phase */
     uint64_t *layer_mark; /* layer spike counts at the start of a phase */
 };
 
@@ -49,7 +50,8 @@ static void log_phase(ss_classifier *c, const char *phase, size_t n_samples)
     for (size_t i = 0; i < n_layers; i++) {
         ss_layer *l = ss_network_layer(c->net, i);
         double d = (double)(ss_engine_layer_spikes(c->eng, i) - c->layer_mark[i]);
-        fprintf(c->log, " %s %.2f", ss_layer_name(l), d / (double)n_samples / (double)ss_layer_size(l));
+        fprintf(c->log, " %s %.2f", ss_layer_name(l),
+                d / (double)n_samples / (double)ss_layer_size(l));
     }
     fprintf(c->log, "\n");
 }
@@ -96,8 +98,7 @@ static int find_layers(ss_classifier *c, const ss_config *cfg, size_t n_inputs, 
     const char *out_name = ss_config_string(cfg, "train", "output_layer");
     int output = ss_network_find_layer(c->net, out_name);
     if (output < 0)
-        return ss_config_error(cfg, err, "train", "output_layer", "no layer named '%s'",
-                               out_name);
+        return ss_config_error(cfg, err, "train", "output_layer", "no layer named '%s'", out_name);
     c->output = (size_t)output;
     if (ss_layer_size(ss_network_layer(c->net, c->output)) != c->n_classes) {
         char sec[256];
@@ -109,9 +110,11 @@ static int find_layers(ss_classifier *c, const ss_config *cfg, size_t n_inputs, 
     if (c->label == -2)
         return ss_error_set_at(err, SS_ECONFIG, ss_config_file(cfg), 0,
                                "a classifier takes at most one layer of type = label");
-    if (c->label >= 0 && ss_layer_size(ss_network_layer(c->net, (size_t)c->label)) != c->n_classes) {
+    if (c->label >= 0 &&
+        ss_layer_size(ss_network_layer(c->net, (size_t)c->label)) != c->n_classes) {
         char sec[256];
-        snprintf(sec, sizeof sec, "layer.%s", ss_layer_name(ss_network_layer(c->net, (size_t)c->label)));
+        snprintf(sec, sizeof sec, "layer.%s",
+                 ss_layer_name(ss_network_layer(c->net, (size_t)c->label)));
         return ss_config_error(cfg, err, sec, "size",
                                "the label layer needs one neuron per class (%zu)", c->n_classes);
     }
@@ -138,6 +141,7 @@ ss_classifier *ss_classifier_alloc(const ss_config *cfg, size_t n_features, size
     }
     /* Two streams from one seed: changing how many samples are shuffled
      * must not change the network drawn. */
+    c->seed = seed;
     gsl_rng_set(c->build_rng, seed);
     gsl_rng_set(c->order_rng, seed ^ 0x9e3779b9UL);
     rc = ss_encoder_init(&c->enc, cfg, n_features, err);
@@ -269,6 +273,9 @@ int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size
     size_t n_features = c->enc.n_features;
     long right = 0;
     ss_learner_set_enabled(c->learner, 0);
+    /* Every evaluation draws its input spikes from the same stream, so a
+     * network restored from a checkpoint tests exactly as it did when saved. */
+    gsl_rng_set(c->build_rng, c->seed ^ 0x85ebca6bUL);
     log_phase(c, phase, 0);
     if (progress)
         ss_progress_begin(progress, phase, (long)n);
@@ -355,8 +362,8 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
     rc = ss_classifier_evaluate(c, split->train_x, split->train_y, split->n_train, NULL, progress,
                                 "train accuracy", &fold->train_accuracy, err);
     if (rc == SS_OK)
-        rc = ss_classifier_evaluate(c, split->test_x, split->test_y, split->n_test,
-                                    fold->confusion, progress, "test", &fold->test_accuracy, err);
+        rc = ss_classifier_evaluate(c, split->test_x, split->test_y, split->n_test, fold->confusion,
+                                    progress, "test", &fold->test_accuracy, err);
     fold->samples_presented += (long long)(split->n_train + split->n_test);
     fold->test_s = ss_now_s() - t_test;
     if (epochs > 0)
