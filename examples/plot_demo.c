@@ -4,6 +4,8 @@
  *
  *     examples/plot_demo DIR          4 presentations, ~40k spikes
  *     examples/plot_demo DIR big      100 presentations, ~1e6 spikes
+ *     examples/plot_demo DIR free     a free-running network (no
+ *                                     presentations), raster only
  *
  * Writes DIR/raster.{png,svg,pdf,csv,bin}, rates.png, learning.png,
  * fgsm.png and receptive.png.
@@ -63,6 +65,36 @@ static void stroke(gsl_rng *rng, double *img)
     }
 }
 
+/* Something shaped like Brette et al.'s benchmark 4: 3200 excitatory and
+ * 800 inhibitory neurons in asynchronous irregular firing, with population
+ * bursts; drawn over the window 200:700 ms. */
+static void free_running(const char *dir, gsl_rng *rng)
+{
+    ss_error err;
+    ss_raster *r = ss_raster_alloc();
+    int exc = ss_raster_add_layer(r, "exc", 3200, &err);
+    int inh = ss_raster_add_layer(r, "inh", 800, &err);
+    if (inh < 0)
+        die(&err);
+    for (int layer = exc; layer <= inh; layer++)
+        for (uint32_t i = 0; i < r->layers[layer].size; i++) {
+            poisson(r, rng, layer == exc ? 6 : 12, 0, 1000, (uint32_t)layer, i, -1);
+            for (double burst = 150; burst < 1000; burst += 230) /* population events */
+                poisson(r, rng, 150, burst, burst + 12, (uint32_t)layer, i, -1);
+        }
+    ss_raster_window w;
+    if (ss_raster_window_parse("200:700", &w, &err) < 0 ||
+        ss_raster_select(r, NULL, NULL, &w, &err) < 0)
+        die(&err);
+    char path[4096];
+    snprintf(path, sizeof path, "%s/raster-free.png", dir);
+    ss_plot_raster_opts o = {0, 0, "Free-running network, window 200:700 ms (synthetic)", 0};
+    if (ss_plot_raster(r, path, SS_PLOT_PNG, &o, NULL, &err) < 0)
+        die(&err);
+    printf("%zu spikes in %s\n", r->n_spikes, path);
+    ss_raster_free(r);
+}
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -76,6 +108,12 @@ int main(int argc, char **argv)
         die(&err);
     gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     gsl_rng_set(rng, 42);
+    if (argc > 2 && strcmp(argv[2], "free") == 0) {
+        free_running(dir, rng);
+        gsl_rng_free(rng);
+        ss_plot_release_caches();
+        return 0;
+    }
 
     ss_raster *r = ss_raster_alloc();
     int in = ss_raster_add_layer(r, "input", IMG * IMG, &err);
@@ -199,6 +237,7 @@ int main(int argc, char **argv)
     free(w);
     ss_raster_free(r);
     gsl_rng_free(rng);
+    ss_plot_release_caches();
     printf("pictures in %s\n", dir);
     return 0;
 }

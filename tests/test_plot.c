@@ -117,6 +117,23 @@ static int file_contains(const char *path, const char *needle)
     return found;
 }
 
+static int same_bytes(const char *a, const char *b)
+{
+    FILE *fa = fopen(a, "rb"), *fb = fopen(b, "rb");
+    int same = fa && fb;
+    while (same) {
+        int ca = fgetc(fa), cb = fgetc(fb);
+        same = ca == cb;
+        if (ca == EOF)
+            break;
+    }
+    if (fa)
+        fclose(fa);
+    if (fb)
+        fclose(fb);
+    return same;
+}
+
 static int count_prefixed(const char *dir, const char *prefix)
 {
     DIR *d = opendir(dir);
@@ -256,6 +273,19 @@ static void test_raster_svg_and_pdf(void)
     CU_ASSERT_EQUAL_FATAL(ss_raster_write(r, pdf, SS_RASTER_PDF, 0, NULL, &err), 0);
     CU_ASSERT_TRUE(starts_with(pdf, "%PDF-"));
     CU_ASSERT_TRUE(file_size(pdf) > 1000);
+    CU_ASSERT_FALSE(file_contains(pdf, "CreationDate"));
+    /* the same raster, the same bytes (PNG and PDF) */
+    static const char *const again[][2] = {{"again1.pdf", "again2.pdf"},
+                                           {"again1.png", "again2.png"}};
+    for (int f = 0; f < 2; f++) {
+        char a[4096], b[4096];
+        snprintf(a, sizeof a, "%s", ss_test_tmp(again[f][0]));
+        snprintf(b, sizeof b, "%s", ss_test_tmp(again[f][1]));
+        ss_raster_format fmt = f ? SS_RASTER_PNG : SS_RASTER_PDF;
+        CU_ASSERT_EQUAL(ss_raster_write(r, a, fmt, 0, NULL, &err), 0);
+        CU_ASSERT_EQUAL(ss_raster_write(r, b, fmt, 0, NULL, &err), 0);
+        CU_ASSERT_TRUE(same_bytes(a, b));
+    }
     ss_raster_free(r);
 
     /* Many spikes: an embedded image instead of one element a spike. */
@@ -479,5 +509,7 @@ int main(void)
         {NULL, NULL}};
     CU_initialize_registry();
     ss_test_add_suite("plot", cases);
-    return ss_test_main();
+    int status = ss_test_main();
+    ss_plot_release_caches(); /* else LeakSanitizer reports fontconfig's caches */
+    return status;
 }

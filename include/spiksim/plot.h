@@ -33,6 +33,11 @@ int ss_plot_format_from_path(const char *path, ss_plot_format *fmt, ss_error *er
  * Meant to run before any simulation starts. */
 int ss_plot_dir_check(const char *dir, ss_error *err);
 
+/* Frees the font and glyph caches cairo and fontconfig keep for the whole
+ * process, so that leak checkers (LeakSanitizer, valgrind) see a clean exit.
+ * Call once at exit, after the last picture; harmless when none was drawn. */
+void ss_plot_release_caches(void);
+
 /* ---- spike raster ------------------------------------------------------- */
 
 typedef struct ss_plot_raster_opts {

@@ -2,7 +2,8 @@
  * plot_internal.h.  Pictures use cairo's toy text API: the labels are short
  * Latin text, and fontconfig's "sans-serif" (DejaVu Sans on Debian) covers
  * them, so pango would add a dependency for nothing. */
-#define _POSIX_C_SOURCE 200809L
+#define _GNU_SOURCE /* RTLD_DEFAULT, in ss_plot_release_caches() */
+#include <dlfcn.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -28,6 +29,20 @@ int ss_plot_format_from_path(const char *path, ss_plot_format *fmt, ss_error *er
         }
     return ss_error_set(err, SS_EUSAGE,
                         "%s: cannot tell the picture format; name it *.png, *.svg or *.pdf", path);
+}
+
+void ss_plot_release_caches(void)
+{
+    cairo_debug_reset_static_data();
+    /* cairo keeps fontconfig's configuration for the life of the process;
+     * FcFini() releases it.  spiksim does not link fontconfig itself (cairo
+     * does, where it uses it), so look the function up rather than add a
+     * build dependency for one call at exit. */
+    void (*fc_fini)(void);
+    void *sym = dlsym(RTLD_DEFAULT, "FcFini");
+    memcpy(&fc_fini, &sym, sizeof fc_fini); /* ISO C has no object-to-function cast */
+    if (sym)
+        fc_fini();
 }
 
 int ss_plot_dir_check(const char *dir, ss_error *err)
@@ -97,6 +112,9 @@ int ss_canvas_open(ss_canvas *c, const char *path, ss_plot_format fmt, double wi
     case SS_PLOT_PDF:
         c->surface = cairo_pdf_surface_create_for_stream(write_stream, fp, c->width, c->height);
         cairo_pdf_surface_set_metadata(c->surface, CAIRO_PDF_METADATA_CREATOR, "spiksim");
+        /* No creation date (cairo leaves it out when given none that
+         * parses): the same run gives the same bytes, as a seed promises. */
+        cairo_pdf_surface_set_metadata(c->surface, CAIRO_PDF_METADATA_CREATE_DATE, "");
         break;
     }
     c->cr = cairo_create(c->surface);

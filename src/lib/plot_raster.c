@@ -214,8 +214,10 @@ static int layout(const ss_raster *r, const ss_plot_raster_opts *o, geom *g, ss_
     return 0;
 }
 
-/* Where a spike goes: its column and x, or 0 when it is not drawn. */
-static int spike_x(const ss_raster *r, const geom *g, const ss_raster_spike *sp, double *x)
+/* Where a spike goes: its x, and the right end of its column (a dot stays
+ * inside), or 0 when it is not drawn. */
+static int spike_x(const ss_raster *r, const geom *g, const ss_raster_spike *sp, double *x,
+                   double *x_end)
 {
     size_t s;
     if (g->with_samples) {
@@ -230,6 +232,7 @@ static int spike_x(const ss_raster *r, const geom *g, const ss_raster_spike *sp,
     if (!(sp->t_ms >= sg->a && sp->t_ms < sg->b))
         return 0;
     *x = sg->x + (sp->t_ms - sg->a) / (sg->b - sg->a) * sg->w;
+    *x_end = sg->x + sg->w;
     return 1;
 }
 
@@ -277,12 +280,13 @@ static int draw_spikes_mask(cairo_t *cr, const ss_raster *r, const geom *g, size
     int stride = cairo_image_surface_get_stride(mask);
     for (size_t i = 0; i < n_draw; i++) {
         const ss_raster_spike *sp = &r->spikes[i];
-        double x;
-        if (!spike_x(r, g, sp, &x))
+        double x, x_end;
+        if (!spike_x(r, g, sp, &x, &x_end))
             continue;
         const layer_geom *lg = &g->layers[sp->layer];
         double dw, dh;
         dot_size(lg, &dw, &dh);
+        x = fmin(x, x_end - dw);
         double y = row_top(lg, sp->neuron) + (lg->row_h - dh) / 2;
         int x0 = (int)floor((x - g->plot_l) * scale);
         int y0 = (int)floor((y - g->bands_top) * scale);
@@ -323,10 +327,11 @@ static void draw_spikes_vector(cairo_t *cr, const ss_raster *r, const geom *g, s
         dot_size(lg, &dw, &dh);
         for (size_t i = 0; i < n_draw; i++) {
             const ss_raster_spike *sp = &r->spikes[i];
-            double x;
-            if (sp->layer != li || !spike_x(r, g, sp, &x))
+            double x, x_end;
+            if (sp->layer != li || !spike_x(r, g, sp, &x, &x_end))
                 continue;
-            cairo_rectangle(cr, x, row_top(lg, sp->neuron) + (lg->row_h - dh) / 2, dw, dh);
+            cairo_rectangle(cr, fmin(x, x_end - dw), row_top(lg, sp->neuron) + (lg->row_h - dh) / 2,
+                            dw, dh);
         }
         ss_set_rgb(cr, layer_color(r, li));
         cairo_fill(cr); /* one fill a layer: the path batches every dot */
@@ -519,9 +524,11 @@ static void draw_time_axis(cairo_t *cr, const geom *g)
         double ticks[32], step;
         double lo = sg->a - sg->origin, hi = sg->b - sg->origin;
         size_t n = ss_nice_ticks(lo, hi, (size_t)fmax(2, sg->w / 60), ticks, 32, &step);
-        /* Labels stay inside their column (and half the gap), so two
-         * columns' end labels never collide. */
-        double min_x = sg->x - g->gap / 2 + 1, max_x = sg->x + sg->w + g->gap / 2 - 1;
+        /* Labels stay inside their column and half the gap (the outer
+         * columns may reach into the margin), so that two columns' end
+         * labels never collide. */
+        double min_x = sg->x - (s == 0 ? 30 : g->gap / 2 - 1);
+        double max_x = sg->x + sg->w + (s + 1 == g->n_segs ? 30 : g->gap / 2 - 1);
         for (size_t k = 0; k < n; k++) {
             double x = sg->x + (ticks[k] - lo) / (hi - lo) * sg->w;
             x = round(x - 0.5) + 0.5;
