@@ -155,8 +155,11 @@ int ss_raster_max_spikes_parse(const char *text, size_t *n, ss_error *err);
 
 /* Keeps what the flags select, in place: layers with keep[i] (NULL: all),
  * presentations matched by samples (NULL: all; spikes outside presentations
- * stay only then), spikes inside window (NULL: all), which becomes
- * r->window.  Tables are compacted (indices renumbered) and spikes sorted. */
+ * stay only then, or with "all"), spikes inside window (NULL: all), which
+ * becomes r->window.  A presentation's ordinal is its position in
+ * r->samples, so a count N means the first N of the run when the table
+ * holds every presentation.  Tables are compacted (indices renumbered) and
+ * spikes sorted. */
 int ss_raster_select(ss_raster *r, const unsigned char *keep_layers,
                      const ss_raster_samples *samples, const ss_raster_window *window,
                      ss_error *err);
