@@ -300,6 +300,31 @@ static void test_raster_svg_and_pdf(void)
     ss_raster_free(r);
 }
 
+/* Nothing to show still makes a valid picture: a window past the end of
+ * every presentation, or a free-running raster without spikes. */
+static void test_raster_empty_pictures(void)
+{
+    ss_error err;
+    ss_raster *r = small_run(1);
+    ss_raster_window w;
+    CU_ASSERT_EQUAL_FATAL(ss_raster_window_parse("400:", &w, &err), 0);
+    CU_ASSERT_EQUAL_FATAL(ss_raster_select(r, NULL, NULL, &w, &err), 0);
+    CU_ASSERT_EQUAL(r->n_spikes, 0);
+    const char *path = ss_test_tmp("past-end.png");
+    CU_ASSERT_EQUAL(ss_plot_raster(r, path, SS_PLOT_PNG, NULL, NULL, &err), 0);
+    image im;
+    CU_ASSERT_FATAL(load_png(path, &im));
+    cairo_surface_destroy(im.s);
+    ss_raster_free(r);
+
+    r = ss_raster_alloc();
+    ss_raster_add_layer(r, "exc", 10, &err);
+    path = ss_test_tmp("no-spikes.svg");
+    CU_ASSERT_EQUAL(ss_plot_raster(r, path, SS_PLOT_SVG, NULL, NULL, &err), 0);
+    CU_ASSERT_TRUE(file_contains(path, "<svg"));
+    ss_raster_free(r);
+}
+
 static void test_raster_refusals_create_nothing(void)
 {
     ss_error err;
@@ -500,6 +525,7 @@ int main(void)
         {"raster time axis places spikes", test_raster_time_axis_places_spikes},
         {"raster cap reports dropped spikes", test_raster_cap_reports_dropped},
         {"raster SVG and PDF", test_raster_svg_and_pdf},
+        {"raster with nothing to show", test_raster_empty_pictures},
         {"raster refusals create nothing", test_raster_refusals_create_nothing},
         {"failed picture leaves nothing", test_failed_picture_leaves_nothing},
         {"--plot-dir check", test_plot_dir_check},

@@ -517,12 +517,12 @@ static void draw_time_axis(cairo_t *cr, const geom *g)
         if (s > 0 && (sg->a - sg->origin != g->segs[0].a - g->segs[0].origin ||
                       sg->b - sg->a != g->segs[0].b - g->segs[0].a))
             same_span = 0;
-        if (sg->w < 40) {
+        double ticks[32], step;
+        double lo = sg->a - sg->origin, hi = sg->b - sg->origin;
+        if (sg->w < 40 || !(hi > lo)) { /* too narrow, or nothing recorded */
             all_labelled = 0;
             continue;
         }
-        double ticks[32], step;
-        double lo = sg->a - sg->origin, hi = sg->b - sg->origin;
         size_t n = ss_nice_ticks(lo, hi, (size_t)fmax(2, sg->w / 60), ticks, 32, &step);
         /* Labels stay inside their column and half the gap (the outer
          * columns may reach into the margin), so that two columns' end
