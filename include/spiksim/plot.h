@@ -79,7 +79,7 @@ typedef struct ss_plot_series {
     const char *name; /* in the legend */
     size_t n;         /* points */
     const double *x;  /* finite */
-    const double *y;  /* a NaN leaves a gap */
+    const double *y;  /* NaN: not measured, skipped */
 } ss_plot_series;
 
 typedef struct ss_plot_chart {

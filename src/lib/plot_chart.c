@@ -202,17 +202,17 @@ int ss_plot_lines(const ss_plot_chart *ch, const char *path, ss_plot_format fmt,
         cairo_set_line_width(cr, 2);
         cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
         set_dash(cr, (int)s);
-        int pen_down = 0;
+        /* NaN marks a point not measured (the report's accuracy every few
+         * epochs): the line joins the measured ones around it. */
+        int started = 0;
         for (size_t i = 0; i < se->n; i++) {
-            if (isnan(se->y[i])) {
-                pen_down = 0; /* a gap */
+            if (isnan(se->y[i]))
                 continue;
-            }
-            if (pen_down)
+            if (started)
                 cairo_line_to(cr, fx(&f, se->x[i]), fy(&f, se->y[i]));
             else
                 cairo_move_to(cr, fx(&f, se->x[i]), fy(&f, se->y[i]));
-            pen_down = 1;
+            started = 1;
         }
         cairo_stroke(cr);
         cairo_set_dash(cr, NULL, 0, 0);
