@@ -10,7 +10,7 @@
 #include <sys/stat.h>
 
 static char src_buf[4096];
-static char tmp_buf[4096];
+static char tmp_buf[4096 + 256];
 
 const char *ss_test_src(const char *rel)
 {

@@ -106,6 +106,8 @@ char *ss_config_path(const ss_config *cfg, const char *section, const char *key,
 
 /* Writes the table as text for `spiksim --help-model`. */
 void ss_config_print_help(FILE *out);
+/* Writes the table as the roff key reference of man/spiksim.ini.5. */
+void ss_config_print_man(FILE *out);
 
 #ifdef __cplusplus
 }
