@@ -657,6 +657,42 @@ static void test_train_errors(void)
     ss_mlp_free(m);
 }
 
+/* ---- model-file keys ------------------------------------------------------ */
+
+static void test_opts_from_config(void)
+{
+    /* Absent keys: the key table's defaults, which must be the library's. */
+    ss_error err;
+    const char *path = ss_test_write("ann_defaults.ini", "[simulation]\nseed = 1\n");
+    ss_config *cfg = ss_config_load(path, NULL, 0, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    ss_mlp_train_opts got, want;
+    ss_mlp_train_opts_default(&want);
+    CU_ASSERT_EQUAL(ss_mlp_train_opts_from_config(cfg, &got, &err), 0);
+    CU_ASSERT_EQUAL(got.epochs, want.epochs);
+    CU_ASSERT_EQUAL(got.batch, want.batch);
+    CU_ASSERT_EQUAL(got.optimizer, want.optimizer);
+    CU_ASSERT_EQUAL(got.lr, want.lr);
+    CU_ASSERT_EQUAL(got.momentum, want.momentum);
+    CU_ASSERT_EQUAL(got.l2, want.l2);
+    ss_config_free(cfg);
+
+    path = ss_test_write("ann_keys.ini", "[evaluate]\nbp_epochs = 7\nbp_batch = 100\n"
+                                         "bp_optimizer = sgd\nbp_lr = 0.05\n"
+                                         "bp_momentum = 0.5\nbp_l2 = 0.01\n");
+    const char *sets[] = {"evaluate.bp_batch=64"};
+    cfg = ss_config_load(path, sets, 1, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_EQUAL(ss_mlp_train_opts_from_config(cfg, &got, &err), 0);
+    CU_ASSERT_EQUAL(got.epochs, 7);
+    CU_ASSERT_EQUAL(got.batch, 64);
+    CU_ASSERT_EQUAL(got.optimizer, SS_OPTIMIZER_SGD);
+    CU_ASSERT_EQUAL(got.lr, 0.05);
+    CU_ASSERT_EQUAL(got.momentum, 0.5);
+    CU_ASSERT_EQUAL(got.l2, 0.01);
+    ss_config_free(cfg);
+}
+
 int main(void)
 {
     static const ss_test_case cases[] = {
@@ -677,6 +713,7 @@ int main(void)
         {"same seed, same weights", test_train_deterministic},
         {"epoch callback, loss decreases, early stop", test_train_callback_and_loss},
         {"training errors and divergence", test_train_errors},
+        {"[evaluate] bp_* keys", test_opts_from_config},
         {NULL, NULL},
     };
     CU_initialize_registry();

@@ -28,6 +28,7 @@
 #include <gsl/gsl_matrix.h>
 #include <gsl/gsl_rng.h>
 #include <gsl/gsl_vector.h>
+#include <spiksim/config.h>
 #include <spiksim/error.h>
 
 #ifdef __cplusplus
@@ -168,6 +169,11 @@ typedef struct ss_mlp_train_opts {
 /* The defaults of the [evaluate] bp_* keys: 50 epochs, batch 32, Adam, lr
  * 0.001, momentum 0.9, l2 0.0001, beta1 0.9, beta2 0.999, eps 1e-8, shuffle. */
 void ss_mlp_train_opts_default(ss_mlp_train_opts *opts);
+
+/* Options from a loaded model file: defaults as above, then the [evaluate]
+ * keys bp_epochs, bp_batch, bp_optimizer, bp_lr, bp_momentum, bp_l2 (the
+ * loader has already checked their ranges).  Returns 0. */
+int ss_mlp_train_opts_from_config(const ss_config *cfg, ss_mlp_train_opts *opts, ss_error *err);
 
 /* Trains m (already initialised) on (x, y) by minibatch gradient descent.
  * rng only shuffles, so a seed fixes the result.  SS_ERUNTIME when the loss
