@@ -78,74 +78,73 @@ static void test_good_file(void)
 
 static void test_unknown_section(void)
 {
-    expect_error("badsec.ini", "[simulation]\nseed = 1\n\n[dta]\n", SS_ECONFIG, "badsec.ini:4:",
-                 "unknown section [dta] (did you mean [data]?)");
-    expect_error("badsec2.ini", "[zzzzzz]\n", SS_ECONFIG, "badsec2.ini:1:",
-                 "unknown section [zzzzzz]");
-    expect_error("noname.ini", "[layer]\nsize = 3\n", SS_ECONFIG, "noname.ini:1:",
-                 "[layer.NAME]");
+    expect_error("badsec.ini", "[simulation]\nseed = 1\n\n[dta]\n", SS_ECONFIG,
+                 "badsec.ini:4:", "unknown section [dta] (did you mean [data]?)");
+    expect_error("badsec2.ini", "[zzzzzz]\n", SS_ECONFIG,
+                 "badsec2.ini:1:", "unknown section [zzzzzz]");
+    expect_error("noname.ini", "[layer]\nsize = 3\n", SS_ECONFIG, "noname.ini:1:", "[layer.NAME]");
     expect_error("named.ini", "[data.x]\n", SS_ECONFIG, "named.ini:1:", "takes no name");
 }
 
 static void test_unknown_key(void)
 {
-    expect_error("badkey.ini", "[layer.hidden1]\nsize = 3\ntau_mm = 5\n", SS_ECONFIG,
-                 "badkey.ini:3:",
-                 "unknown key 'tau_mm' in [layer.hidden1] (did you mean 'tau_m_ms'?)");
-    expect_error("badkey2.ini", "[train]\nqqqqqqqqqq = 1\n", SS_ECONFIG, "badkey2.ini:2:",
-                 "unknown key 'qqqqqqqqqq' in [train]");
+    expect_error(
+        "badkey.ini", "[layer.hidden1]\nsize = 3\ntau_mm = 5\n", SS_ECONFIG,
+        "badkey.ini:3:", "unknown key 'tau_mm' in [layer.hidden1] (did you mean 'tau_m_ms'?)");
+    expect_error("badkey2.ini", "[train]\nqqqqqqqqqq = 1\n", SS_ECONFIG,
+                 "badkey2.ini:2:", "unknown key 'qqqqqqqqqq' in [train]");
 }
 
 static void test_bad_types(void)
 {
-    expect_error("int.ini", "[layer.a]\nsize = 3.5\n", SS_ECONFIG, "int.ini:2:",
-                 "size: '3.5' is not a whole number");
-    expect_error("dbl.ini", "[layer.a]\nsize = 3\ntau_m_ms = fast\n", SS_ECONFIG, "dbl.ini:3:",
-                 "'fast' is not a number");
-    expect_error("bool.ini", "[train]\nshuffle = maybe\n", SS_ECONFIG, "bool.ini:2:",
-                 "is not a boolean");
+    expect_error("int.ini", "[layer.a]\nsize = 3.5\n", SS_ECONFIG,
+                 "int.ini:2:", "size: '3.5' is not a whole number");
+    expect_error("dbl.ini", "[layer.a]\nsize = 3\ntau_m_ms = fast\n", SS_ECONFIG,
+                 "dbl.ini:3:", "'fast' is not a number");
+    expect_error("bool.ini", "[train]\nshuffle = maybe\n", SS_ECONFIG,
+                 "bool.ini:2:", "is not a boolean");
     expect_error("enum.ini", "[layer.a]\nsize = 1\ntype = izhikevich\n", SS_ECONFIG,
                  "enum.ini:3:", "'izhikevich' is not one of input|lif|");
-    expect_error("list.ini", "[evaluate]\nfgsm_eps = 0.1, x\n", SS_ECONFIG, "list.ini:2:",
-                 "list item 'x'");
-    expect_error("nan.ini", "[layer.a]\nsize = 1\ne_l_mv = nan\n", SS_ECONFIG, "nan.ini:3:",
-                 "is not a number");
+    expect_error("list.ini", "[evaluate]\nfgsm_eps = 0.1, x\n", SS_ECONFIG,
+                 "list.ini:2:", "list item 'x'");
+    expect_error("nan.ini", "[layer.a]\nsize = 1\ne_l_mv = nan\n", SS_ECONFIG,
+                 "nan.ini:3:", "is not a number");
 }
 
 static void test_out_of_range(void)
 {
-    expect_error("range.ini", "[layer.a]\nsize = 0\n", SS_ECONFIG, "range.ini:2:",
-                 "size: 0 is out of range [1, 100000000]");
-    expect_error("tau.ini", "[layer.a]\nsize = 2\ntau_m_ms = -1\n", SS_ECONFIG, "tau.ini:3:",
-                 "tau_m_ms: -1 is out of range");
+    expect_error("range.ini", "[layer.a]\nsize = 0\n", SS_ECONFIG,
+                 "range.ini:2:", "size: 0 is out of range [1, 100000000]");
+    expect_error("tau.ini", "[layer.a]\nsize = 2\ntau_m_ms = -1\n", SS_ECONFIG,
+                 "tau.ini:3:", "tau_m_ms: -1 is out of range");
     expect_error("p.ini", "[layer.a]\nsize=1\n[projection.x]\nfrom=a\nto=a\np = 1.5\n", SS_ECONFIG,
                  "p.ini:6:", "p: 1.5 is out of range [0, 1]");
-    expect_error("eps.ini", "[evaluate]\nfgsm_eps = 0.1, 2\n", SS_ECONFIG, "eps.ini:2:",
-                 "list item '2'");
+    expect_error("eps.ini", "[evaluate]\nfgsm_eps = 0.1, 2\n", SS_ECONFIG,
+                 "eps.ini:2:", "list item '2'");
 }
 
 static void test_missing_required(void)
 {
-    expect_error("req.ini", "[simulation]\n\n[layer.h1]\ntau_m_ms = 10\n", SS_ECONFIG, "req.ini:3:",
-                 "[layer.h1] missing required key 'size'");
+    expect_error("req.ini", "[simulation]\n\n[layer.h1]\ntau_m_ms = 10\n", SS_ECONFIG,
+                 "req.ini:3:", "[layer.h1] missing required key 'size'");
     expect_error("req2.ini", "[layer.a]\nsize = 2\n[projection.p]\nfrom = a\n", SS_ECONFIG,
                  "req2.ini:3:", "missing required key 'to'");
 }
 
 static void test_duplicates(void)
 {
-    expect_error("dupkey.ini", "[layer.a]\nsize = 2\nsize = 3\n", SS_ECONFIG, "dupkey.ini:3:",
-                 "duplicate key 'size' in [layer.a] (first at line 2)");
+    expect_error("dupkey.ini", "[layer.a]\nsize = 2\nsize = 3\n", SS_ECONFIG,
+                 "dupkey.ini:3:", "duplicate key 'size' in [layer.a] (first at line 2)");
     expect_error("dupsec.ini", "[train]\n[layer.a]\nsize=1\n[train]\n", SS_ECONFIG,
                  "dupsec.ini:4:", "duplicate section [train] (first at line 1)");
 }
 
 static void test_syntax(void)
 {
-    expect_error("outside.ini", "size = 3\n", SS_ECONFIG, "outside.ini:1:",
-                 "key 'size' outside any section");
-    expect_error("noeq.ini", "[train]\nepochs 3\n", SS_ECONFIG, "noeq.ini:2:",
-                 "expected 'key = value'");
+    expect_error("outside.ini", "size = 3\n", SS_ECONFIG,
+                 "outside.ini:1:", "key 'size' outside any section");
+    expect_error("noeq.ini", "[train]\nepochs 3\n", SS_ECONFIG,
+                 "noeq.ini:2:", "expected 'key = value'");
     expect_error("bracket.ini", "[train\n", SS_ECONFIG, "bracket.ini:1:", "expected ']'");
     char longline[400];
     memset(longline, 'x', sizeof longline);
@@ -230,7 +229,8 @@ static void test_paths(void)
     ss_error_clear(&err);
     CU_ASSERT_PTR_NULL(ss_config_path(cfg, "data", "path", &err));
     CU_ASSERT_EQUAL(err.code, SS_ECONFIG);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "paths2.ini:3: [data] path: file 'nowhere.csv' not found"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(err.msg, "paths2.ini:3: [data] path: file 'nowhere.csv' not found"));
     ss_config_free(cfg);
 }
 
