@@ -492,20 +492,48 @@ static void test_input_grad_per_sample(void)
 
 /* ---- evaluation ---------------------------------------------------------- */
 
-static void test_confusion(void)
+static void test_evaluate_confusion(void)
 {
-    int y[] = {0, 0, 1, 1, 2, 2, 2};
-    int pred[] = {0, 1, 1, 1, 2, 0, 2};
-    size_t conf[9];
+    /* One layer, W = identity, b = 0: the prediction is the largest feature. */
+    size_t sizes[] = {3, 3};
+    ss_mlp *m = ss_mlp_alloc(2, sizes, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    gsl_matrix_set_identity(ss_mlp_weights(m, 0));
+    double xs[] = {0.9,
+                   0.1,
+                   0.0,
+                   /* -> 0 */ 0.1,
+                   0.8,
+                   0.3,
+                   /* -> 1 */ 0.2,
+                   0.7,
+                   0.1,
+                   /* -> 1 */ 0.0,
+                   0.4,
+                   0.5,
+                   /* -> 2 */ 0.6,
+                   0.1,
+                   0.5,
+                   /* -> 0 */ 0.1,
+                   0.2,
+                   0.9};
+    gsl_matrix_view x = gsl_matrix_view_array(xs, 6, 3);
+    int y[] = {0, 1, 0, 2, 2, 2};
+    ss_confusion *c = ss_confusion_alloc(3), *wrong = ss_confusion_alloc(2);
+    ss_confusion_add(c, 1, 1); /* stale content is cleared */
     double acc;
     ss_error err;
-    CU_ASSERT_EQUAL(ss_confusion_count(7, y, pred, 3, &acc, conf, &err), 0);
-    CU_ASSERT_DOUBLE_EQUAL(acc, 5.0 / 7.0, 1e-15);
-    size_t want[9] = {1, 1, 0, 0, 2, 0, 1, 0, 2};
-    CU_ASSERT(memcmp(conf, want, sizeof want) == 0);
-    pred[2] = 3;
-    CU_ASSERT_EQUAL(ss_confusion_count(7, y, pred, 3, &acc, conf, &err), SS_EDATA);
-    CU_ASSERT_EQUAL(ss_confusion_count(0, y, pred, 3, &acc, conf, &err), SS_EDATA);
+    CU_ASSERT_EQUAL(ss_mlp_evaluate(m, &x.matrix, y, &acc, c, &err), 0);
+    CU_ASSERT_DOUBLE_EQUAL(acc, 4.0 / 6.0, 1e-15);
+    long want[9] = {1, 1, 0, 0, 1, 0, 1, 0, 2};
+    CU_ASSERT(memcmp(c->cells, want, sizeof want) == 0);
+    CU_ASSERT_EQUAL(c->n_total, 6);
+    CU_ASSERT_EQUAL(c->n_silent, 0);
+    CU_ASSERT_DOUBLE_EQUAL(ss_confusion_accuracy(c), acc, 1e-15);
+    CU_ASSERT_EQUAL(ss_mlp_evaluate(m, &x.matrix, y, &acc, wrong, &err), SS_EUSAGE);
+    ss_confusion_free(c);
+    ss_confusion_free(wrong);
+    ss_mlp_free(m);
 }
 
 /* ---- training ------------------------------------------------------------ */
@@ -693,6 +721,40 @@ static void test_opts_from_config(void)
     ss_config_free(cfg);
 }
 
+static void test_alloc_from_config(void)
+{
+    /* Encoder neurons and sources are not part of the MLP's shape; the
+     * neuron layers are, in file order, and the last one is the output. */
+    ss_error err;
+    const char *path = ss_test_write("ann_shape.ini", "[layer.input]\ntype = input\nsize = 32\n"
+                                                      "[layer.noise]\ntype = poisson\nsize = 5\n"
+                                                      "[layer.hidden1]\ntype = lif\nsize = 64\n"
+                                                      "[layer.hidden2]\ntype = lif_exp\nsize = 16\n"
+                                                      "[layer.output]\nsize = 3\n");
+    ss_config *cfg = ss_config_load(path, NULL, 0, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    ss_mlp *m = ss_mlp_alloc_from_config(cfg, 4, 3, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(m);
+    CU_ASSERT_EQUAL(ss_mlp_n_layers(m), 3);
+    size_t want[] = {4, 64, 16, 3};
+    for (size_t i = 0; i < 4; i++)
+        CU_ASSERT_EQUAL(ss_mlp_size(m, i), want[i]);
+    ss_mlp_free(m);
+    /* An output layer that does not match the classes is the model's error. */
+    CU_ASSERT_PTR_NULL(ss_mlp_alloc_from_config(cfg, 4, 2, &err));
+    CU_ASSERT_EQUAL(err.code, SS_ECONFIG);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "ann_shape.ini:14: [layer.output] size"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "2 classes"));
+    ss_config_free(cfg);
+
+    path = ss_test_write("ann_noshape.ini", "[layer.input]\ntype = input\nsize = 4\n");
+    cfg = ss_config_load(path, NULL, 0, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_PTR_NULL(ss_mlp_alloc_from_config(cfg, 4, 2, &err));
+    CU_ASSERT_EQUAL(err.code, SS_ECONFIG);
+    ss_config_free(cfg);
+}
+
 int main(void)
 {
     static const ss_test_case cases[] = {
@@ -707,13 +769,14 @@ int main(void)
         {"gradient = finite difference (ReLU)", test_grad_relu},
         {"gradient = finite difference (custom activation)", test_grad_custom_activation},
         {"input gradient is per sample", test_input_grad_per_sample},
-        {"confusion matrix", test_confusion},
+        {"accuracy and confusion matrix", test_evaluate_confusion},
         {"Adam learns XOR", test_train_adam_xor},
         {"SGD+momentum learns XOR", test_train_sgd_xor},
         {"same seed, same weights", test_train_deterministic},
         {"epoch callback, loss decreases, early stop", test_train_callback_and_loss},
         {"training errors and divergence", test_train_errors},
         {"[evaluate] bp_* keys", test_opts_from_config},
+        {"shape from [layer.*] sections", test_alloc_from_config},
         {NULL, NULL},
     };
     CU_initialize_registry();

@@ -93,13 +93,15 @@ static void test_eps_zero(void)
     int *y;
     ss_mlp *m = trained_model(&x, &y);
     double clean, attacked;
-    size_t conf_clean[9], conf_attacked[9];
+    ss_confusion *conf_clean = ss_confusion_alloc(3), *conf_attacked = ss_confusion_alloc(3);
     gsl_matrix *adv = gsl_matrix_alloc(x->size1, x->size2);
     CU_ASSERT_EQUAL(ss_mlp_evaluate(m, x, y, &clean, conf_clean, NULL), 0);
     CU_ASSERT_EQUAL(ss_fgsm_mlp_accuracy(m, x, y, 0.0, &attacked, conf_attacked, adv, NULL), 0);
     CU_ASSERT(gsl_matrix_equal(adv, x));
     CU_ASSERT_EQUAL(attacked, clean);
-    CU_ASSERT(memcmp(conf_clean, conf_attacked, sizeof conf_clean) == 0);
+    CU_ASSERT(memcmp(conf_clean->cells, conf_attacked->cells, 9 * sizeof(long)) == 0);
+    ss_confusion_free(conf_clean);
+    ss_confusion_free(conf_attacked);
     CU_ASSERT(clean > 0.95);
     gsl_matrix_free(adv);
     gsl_matrix_free(x);

@@ -30,6 +30,7 @@
 #include <gsl/gsl_vector.h>
 #include <spiksim/config.h>
 #include <spiksim/error.h>
+#include <spiksim/readout.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -98,6 +99,15 @@ gsl_vector *ss_mlp_bias(ss_mlp *m, size_t layer);
 size_t ss_mlp_weights_offset(const ss_mlp *m, size_t layer);
 size_t ss_mlp_bias_offset(const ss_mlp *m, size_t layer);
 
+/* The MLP of the same shape as a model file's spiking network: n_features
+ * inputs (the normalised features the encoder sees, not the encoder's
+ * neurons), then one layer per [layer.NAME] of type lif or lif_exp, in file
+ * order; the last of them is the output layer and must have n_classes
+ * neurons (SS_ECONFIG "FILE:LINE: [layer.NAME] size: ..." otherwise).  Input
+ * and source layers are skipped.  Parameters are zero: call ss_mlp_init(). */
+ss_mlp *ss_mlp_alloc_from_config(const ss_config *cfg, size_t n_features, size_t n_classes,
+                                 ss_error *err);
+
 /* Copy layer l's parameters in or out; shapes must match exactly
  * (SS_EUSAGE otherwise).  bias may be NULL to leave it alone. */
 int ss_mlp_set_layer(ss_mlp *m, size_t layer, const gsl_matrix *weights, const gsl_vector *bias,
@@ -135,15 +145,10 @@ int ss_mlp_input_grad(ss_mlp *m, const gsl_matrix *x, const int *y, gsl_matrix *
 /* ---- Evaluation --------------------------------------------------------- */
 
 /* Accuracy of the predictions on (x, y) and, when confusion is not NULL, the
- * classes x classes confusion matrix (row-major, row = true label, column =
- * predicted).  Either output may be NULL. */
+ * confusion matrix (readout.h; reset first, it must have the MLP's number
+ * of classes).  Either output may be NULL.  SS_EDATA when x has no rows. */
 int ss_mlp_evaluate(ss_mlp *m, const gsl_matrix *x, const int *y, double *accuracy,
-                    size_t *confusion, ss_error *err);
-
-/* Same, from predictions already made (shared with the spiking readout and
- * the attacks).  SS_EDATA for a label or prediction out of range. */
-int ss_confusion_count(size_t n, const int *y, const int *pred, size_t n_classes, double *accuracy,
-                       size_t *confusion, ss_error *err);
+                    ss_confusion *confusion, ss_error *err);
 
 /* ---- Training ----------------------------------------------------------- */
 

@@ -56,10 +56,10 @@ int ss_fgsm_craft_many(const ss_attack_model *model, const gsl_matrix *x, const 
                        const double *eps, size_t n_eps, gsl_matrix *const *x_adv, ss_error *err);
 
 /* White-box FGSM accuracy of an MLP: crafts on m, classifies with m.
- * confusion (classes x classes, row = true label) and x_adv (the crafted
+ * confusion (as in ss_mlp_evaluate) and x_adv (receives the crafted
  * copies, x's shape) may be NULL. */
 int ss_fgsm_mlp_accuracy(ss_mlp *m, const gsl_matrix *x, const int *y, double eps, double *accuracy,
-                         size_t *confusion, gsl_matrix *x_adv, ss_error *err);
+                         ss_confusion *confusion, gsl_matrix *x_adv, ss_error *err);
 
 #ifdef __cplusplus
 }

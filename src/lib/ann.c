@@ -502,42 +502,33 @@ int ss_mlp_input_grad(ss_mlp *m, const gsl_matrix *x, const int *y, gsl_matrix *
     return 0;
 }
 
-int ss_confusion_count(size_t n, const int *y, const int *pred, size_t n_classes, double *accuracy,
-                       size_t *confusion, ss_error *err)
-{
-    if (n == 0)
-        return ss_error_set(err, SS_EDATA, "no samples to evaluate");
-    if (confusion)
-        memset(confusion, 0, n_classes * n_classes * sizeof *confusion);
-    size_t correct = 0;
-    for (size_t i = 0; i < n; i++) {
-        if (y[i] < 0 || (size_t)y[i] >= n_classes || pred[i] < 0 || (size_t)pred[i] >= n_classes)
-            return ss_error_set(err, SS_EDATA,
-                                "sample %zu: label %d or prediction %d outside 0..%zu", i, y[i],
-                                pred[i], n_classes - 1);
-        correct += y[i] == pred[i];
-        if (confusion)
-            confusion[(size_t)y[i] * n_classes + (size_t)pred[i]]++;
-    }
-    if (accuracy)
-        *accuracy = (double)correct / (double)n;
-    return 0;
-}
-
 int ss_mlp_evaluate(ss_mlp *m, const gsl_matrix *x, const int *y, double *accuracy,
-                    size_t *confusion, ss_error *err)
+                    ss_confusion *confusion, ss_error *err)
 {
     int rc = ss_mlp__check_data(m, x, y, err);
     if (rc)
         return rc;
     if (x->size1 == 0)
         return ss_error_set(err, SS_EDATA, "no samples to evaluate");
+    if (confusion && confusion->n_classes != ss_mlp_n_classes(m))
+        return ss_error_set(err, SS_EUSAGE, "confusion matrix has %zu classes, the MLP %zu",
+                            confusion->n_classes, ss_mlp_n_classes(m));
     int *pred = malloc(x->size1 * sizeof *pred);
     if (!pred)
         return ss_error_set(err, SS_ENOMEM, "out of memory for %zu predictions", x->size1);
     rc = ss_mlp_predict(m, x, pred, err);
-    if (!rc)
-        rc = ss_confusion_count(x->size1, y, pred, ss_mlp_n_classes(m), accuracy, confusion, err);
+    if (!rc) {
+        size_t correct = 0;
+        if (confusion)
+            ss_confusion_reset(confusion);
+        for (size_t i = 0; i < x->size1; i++) {
+            correct += pred[i] == y[i];
+            if (confusion)
+                ss_confusion_add(confusion, y[i], pred[i]);
+        }
+        if (accuracy)
+            *accuracy = (double)correct / (double)x->size1;
+    }
     free(pred);
     return rc;
 }

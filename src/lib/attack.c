@@ -99,7 +99,7 @@ int ss_fgsm_craft(const ss_attack_model *model, const gsl_matrix *x, const int *
 }
 
 int ss_fgsm_mlp_accuracy(ss_mlp *m, const gsl_matrix *x, const int *y, double eps, double *accuracy,
-                         size_t *confusion, gsl_matrix *x_adv, ss_error *err)
+                         ss_confusion *confusion, gsl_matrix *x_adv, ss_error *err)
 {
     int rc = ss_mlp__check_data(m, x, y, err);
     if (rc)
