@@ -1,40 +1,40 @@
 #!/usr/bin/python3
 """Peer check of spiksim's backprop baseline against scikit-learn.
 
-For each task, on the fixed splits of include/spiksim/dataset.h (IRIS: 5
-folds, row i tests in fold i % 5, min-max scaling from the training part;
-MNIST-10k: the k-th sample of each digit is a test sample iff k % 5 == 4,
-pixel / 255), this script
+For each task (a shipped model file), and each fold and seed, this script
 
-  1. builds the split itself, in Python, from the same data files,
-  2. hands the exact arrays to the C baseline (bench/bp_driver) and trains
-     scikit-learn's MLPClassifier with the same hidden sizes and the same
-     hyperparameters (the defaults of the [evaluate] bp_* keys, read from
-     src/lib/config_keys.c, or those given here), over several seeds,
-  3. prints both test accuracies, their difference (target: within 1.5
-     points) and both models' white-box FGSM accuracies.
+  1. runs bench/bp_driver, which loads the model, the dataset and its fixed
+     split with spiksim's own loaders, trains the C baseline (shape from the
+     model's neuron layers, [evaluate] bp_* hyperparameters) and reports its
+     test accuracy, white-box FGSM accuracies and checksums of the split;
+  2. builds the same split independently, in Python, from the same files
+     (IRIS: row i tests in fold i % 5, min-max scaling from the training
+     part; MNIST-10k: the k-th sample of each digit tests iff k % 5 == 4,
+     pixel / 255), and checks it against the driver's checksums;
+  3. trains scikit-learn's MLPClassifier with the same hidden sizes and
+     hyperparameters on it and prints both test accuracies, their difference
+     (target: within 1.5 points) and both models' white-box FGSM accuracies.
 
-The two training procedures are matched: Adam (or SGD with Nesterov
-momentum), the same batch size, learning rate and L2 penalty (scikit-learn's
-alpha, applied as alpha/(2*batch)*||W||^2 in both), Glorot-uniform init, a
-fixed number of epochs (scikit-learn's tolerance-based early stop is
-switched off).  They still differ in random streams and in one detail: for
-two classes scikit-learn uses one logistic output, spiksim two softmax units.
+The training procedures are matched: Adam (or SGD with Nesterov momentum),
+the same batch size, learning rate and L2 penalty (scikit-learn's alpha,
+alpha/(2*batch)*||W||^2 in both), Glorot-uniform init, a fixed number of
+epochs (scikit-learn's tolerance-based early stop is switched off).  They
+still differ in random streams and in one detail: for two classes
+scikit-learn uses one logistic output, spiksim two softmax units.
 
-Run from a built tree (`make check` builds bench/bp_driver):
+Run from the source tree after building (`make check` builds
+bench/bp_driver; pass --builddir for an out-of-tree build) and `make mnist`:
     /usr/bin/python3 bench/bp_sklearn.py                      # all tasks
     /usr/bin/python3 bench/bp_sklearn.py --tasks mnist-4v9 --seeds 5
-MNIST-10k comes from `make mnist` (scripts/fetch-mnist) into data/mnist/.
 """
 import argparse
+import configparser
 import gzip
 import json
 import os
-import re
 import struct
 import subprocess
 import sys
-import tempfile
 import time
 import warnings
 
@@ -95,7 +95,7 @@ def interleave_by_class(idx, y):
 
 def make_split(kind, x, y, class_ids, fold):
     """Train/test arrays of one fold for the classes class_ids (relabelled
-    0..n-1 in that order)."""
+    0..n-1 in that order), in split order."""
     keep = np.isin(y, class_ids)
     if kind == "iris":
         is_test = (np.arange(len(y)) % 5) == fold
@@ -120,47 +120,27 @@ def make_split(kind, x, y, class_ids, fold):
     return xtr, yy[tr], xte, yy[te]
 
 
-def write_split(path, xtr, ytr, xte, yte, n_classes):
-    with open(path, "wb") as fp:
-        fp.write(b"SSSPLIT1")
-        fp.write(struct.pack("<4Q", len(ytr), len(yte), xtr.shape[1], n_classes))
-        fp.write(np.ascontiguousarray(xtr, dtype="<f8").tobytes())
-        fp.write(np.ascontiguousarray(ytr, dtype="<i4").tobytes())
-        fp.write(np.ascontiguousarray(xte, dtype="<f8").tobytes())
-        fp.write(np.ascontiguousarray(yte, dtype="<i4").tobytes())
+# ---- model files -------------------------------------------------------------
+
+def model_data(model_path):
+    """The [data] keys of a model file that decide the split."""
+    cp = configparser.ConfigParser(inline_comment_prefixes=(";", "#"))
+    cp.read(model_path)
+    d = dict(cp["data"]) if cp.has_section("data") else {}
+    base = os.path.dirname(os.path.abspath(model_path))
+    for key in ("path", "labels", "test_path"):
+        if d.get(key):
+            d[key] = os.path.normpath(os.path.join(base, d[key]))
+    if d.get("test_path"):
+        sys.exit("bp_sklearn: %s uses official MNIST files; only the fixed "
+                 "MNIST-10k/IRIS splits are rebuilt here" % model_path)
+    return d
 
 
-# ---- hyperparameters and shapes ----------------------------------------------
-
-def bp_defaults():
-    """Defaults of the [evaluate] bp_* keys, from the one key table."""
-    text = open(os.path.join(SRCDIR, "src/lib/config_keys.c")).read()
-    out = {}
-    for key, value in re.findall(r'\{"evaluate",\s*"(bp_\w+)",\s*SS_KEY_\w+,\s*"([^"]*)"', text):
-        out[key[3:]] = value
-    return {"epochs": int(out["epochs"]), "batch": int(out["batch"]),
-            "optimizer": out["optimizer"], "lr": float(out["lr"]),
-            "momentum": float(out["momentum"]), "l2": float(out["l2"])}
-
-
-def model_hidden(model):
-    """(hidden1, hidden2) sizes of models/MODEL.ini, or None."""
-    path = os.path.join(SRCDIR, "models", model)
-    if not os.path.exists(path):
-        return None
-    sizes, section = {}, None
-    for line in open(path):
-        line = line.split(";")[0].split("#")[0].strip()
-        m = re.match(r"\[(.+)\]", line)
-        if m:
-            section = m.group(1).strip()
-        elif section in ("layer.hidden1", "layer.hidden2") and "=" in line:
-            k, v = (s.strip() for s in line.split("=", 1))
-            if k == "size":
-                sizes[section] = int(v)
-    if len(sizes) != 2:
-        return None
-    return (sizes["layer.hidden1"], sizes["layer.hidden2"])
+def class_ids(kind, names, spec):
+    if not spec or not spec.strip():
+        return list(range(len(names)))
+    return [names.index(c.strip()) for c in spec.split(",")]
 
 
 # ---- scikit-learn side ---------------------------------------------------------
@@ -209,114 +189,116 @@ def sk_fgsm(clf, x, y, eps):
 # ---- runs ----------------------------------------------------------------------
 
 TASKS = {
-    # name: (dataset, classes, folds, model file whose hidden sizes to use)
-    "iris": ("iris", [0, 1, 2], 5, "iris.ini"),
-    "iris-binary": ("iris", [1, 2], 5, "iris-binary.ini"),
-    "mnist-4v9": ("mnist", [4, 9], 1, "mnist-binary.ini"),
-    "mnist-10": ("mnist", list(range(10)), 1, "mnist.ini"),
+    # name: (model file, folds to run)
+    "iris": ("iris.ini", 5),
+    "iris-binary": ("iris-binary.ini", 5),
+    "mnist-4v9": ("mnist-binary.ini", 1),
+    "mnist-10": ("mnist.ini", 1),
 }
 
 
-def run_c(driver, split_path, hidden, hp, seed, eps):
-    cmd = [driver, "--split", split_path, "--hidden", ",".join(map(str, hidden)),
-           "--epochs", str(hp["epochs"]), "--batch", str(hp["batch"]),
-           "--optimizer", hp["optimizer"], "--lr", repr(hp["lr"]),
-           "--momentum", repr(hp["momentum"]), "--l2", repr(hp["l2"]), "--seed", str(seed)]
-    if eps:
-        cmd += ["--eps", ",".join(map(repr, eps))]
-    out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
-    return json.loads(out)
+def run_c(driver, model, fold, seed, sets):
+    cmd = [driver, model, "--fold", str(fold), "--set", "simulation.seed=%d" % seed]
+    for kv in sets:
+        cmd += ["--set", kv]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        sys.exit("bp_sklearn: %s failed: %s" % (" ".join(cmd), proc.stderr.strip()))
+    return json.loads(proc.stdout)
+
+
+def check_same_split(c, xtr, ytr, xte, yte):
+    """The driver's checksums of the loader's split against ours."""
+    problems = []
+    if (c["n_train"], c["n_test"]) != (len(ytr), len(yte)):
+        problems.append("sizes %d/%d vs %d/%d" % (c["n_train"], c["n_test"], len(ytr), len(yte)))
+    if (c["train_label_sum"], c["test_label_sum"]) != (int(ytr.sum()), int(yte.sum())):
+        problems.append("label sums differ")
+    for name, v, arr in (("train", c["train_x_sum"], xtr), ("test", c["test_x_sum"], xte)):
+        if abs(v - arr.sum()) > 1e-9 * max(1.0, abs(v)):
+            problems.append("%s feature sums %.12g vs %.12g" % (name, v, arr.sum()))
+    if problems:
+        sys.exit("bp_sklearn: the loader's split differs from the one built here: "
+                 + "; ".join(problems))
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--tasks", default="iris,iris-binary,mnist-4v9,mnist-10",
-                    help="comma list of " + ", ".join(TASKS))
+    ap.add_argument("--tasks", default=",".join(TASKS), help="comma list of " + ", ".join(TASKS))
     ap.add_argument("--seeds", type=int, default=3, help="seeds per fold (default 3)")
     ap.add_argument("--builddir", default=SRCDIR, help="where bench/bp_driver was built")
-    ap.add_argument("--iris", default=os.path.join(SRCDIR, "data/iris.csv"))
-    ap.add_argument("--mnist-images",
-                    default=os.path.join(SRCDIR, "data/mnist/mnist10k-images-idx3-ubyte.gz"))
-    ap.add_argument("--mnist-labels",
-                    default=os.path.join(SRCDIR, "data/mnist/mnist10k-labels-idx1-ubyte.gz"))
+    ap.add_argument("--models", default=os.path.join(SRCDIR, "models"))
     ap.add_argument("--hidden", default=None,
-                    help="hidden sizes for every task, e.g. 128,64 (default: each task's "
-                         "model file, else --fallback-hidden)")
-    ap.add_argument("--fallback-hidden", default="128,64")
-    ap.add_argument("--eps", default="0.05,0.1,0.2", help="FGSM eps list ('' for none)")
-    for key in ("epochs", "batch", "optimizer", "lr", "momentum", "l2"):
-        ap.add_argument("--" + key, default=None, help="override bp_%s" % key)
+                    help="override the hidden sizes of every model, e.g. 128,64")
+    ap.add_argument("--eps", default="0.05,0.1,0.2", help="FGSM eps list")
+    ap.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="extra model-file override for the driver (e.g. evaluate.bp_lr=0.01)")
     ap.add_argument("--json", default=None, help="also write the results here")
     args = ap.parse_args()
 
-    hp = bp_defaults()
-    for key in hp:
-        v = getattr(args, key)
-        if v is not None:
-            hp[key] = type(hp[key])(v)
     eps = [float(e) for e in args.eps.split(",") if e.strip()]
     driver = os.path.join(args.builddir, "bench", "bp_driver")
     if not os.access(driver, os.X_OK):
         sys.exit("bp_sklearn: %s not found: run `make check` (or make bench/bp_driver)" % driver)
+    sets = ["evaluate.fgsm_eps=" + ",".join(map(repr, eps)), "evaluate.fgsm_samples=0",
+            "data.max_train=0", "data.max_test=0"] + args.set
+    if args.hidden:
+        h = args.hidden.split(",")
+        sets += ["layer.hidden%d.size=%s" % (i + 1, v) for i, v in enumerate(h)]
 
-    print("hyperparameters (both sides): %s; seeds per fold: %d" % (
-        ", ".join("%s=%s" % kv for kv in hp.items()), args.seeds))
     results, ok = {}, True
-    with tempfile.TemporaryDirectory(prefix="bp_sklearn.") as tmp:
-        for task in args.tasks.split(","):
-            kind, class_ids, folds, model = TASKS[task]
-            if kind == "iris":
-                x, y, _ = load_iris(args.iris)
-            else:
-                x, y, _ = load_mnist(args.mnist_images, args.mnist_labels)
-            if args.hidden:
-                hidden = tuple(int(h) for h in args.hidden.split(","))
-                origin = "--hidden"
-            else:
-                hidden = model_hidden(model)
-                origin = "models/" + model
-                if hidden is None:
-                    hidden = tuple(int(h) for h in args.fallback_hidden.split(","))
-                    origin = "fallback (no models/%s)" % model
-            rows = []
-            for fold in range(folds):
-                xtr, ytr, xte, yte = make_split(kind, x, y, class_ids, fold)
-                path = os.path.join(tmp, "%s-%d.split" % (task, fold))
-                write_split(path, xtr, ytr, xte, yte, len(class_ids))
-                for seed in range(1, args.seeds + 1):
-                    c = run_c(driver, path, hidden, hp, seed, eps)
-                    t0 = time.time()
-                    clf = sk_fit(xtr, ytr, hidden, hp, seed)
-                    sk_s = time.time() - t0
-                    sk_acc = float(np.mean(clf.predict(xte) == yte))
-                    sk_adv = [sk_fgsm(clf, xte, yte, e) for e in eps]
-                    rows.append({"fold": fold, "seed": seed, "c": c["test_accuracy"],
-                                 "c_train_s": c["train_s"], "sk": sk_acc, "sk_train_s": sk_s,
-                                 "c_fgsm": [f["backprop_whitebox"] for f in c["fgsm"]],
-                                 "sk_fgsm": sk_adv, "n_train": len(ytr), "n_test": len(yte)})
-            c_mean = 100 * np.mean([r["c"] for r in rows])
-            sk_mean = 100 * np.mean([r["sk"] for r in rows])
-            diff = c_mean - sk_mean
-            passed = abs(diff) <= TARGET_POINTS
-            ok &= passed
-            print("\n%s: hidden %s (%s), %d train / %d test, %d folds x %d seeds" % (
-                task, ",".join(map(str, hidden)), origin, rows[0]["n_train"],
-                rows[0]["n_test"], folds, args.seeds))
-            print("  test accuracy  C %.2f%% (sd %.2f)   sklearn %.2f%% (sd %.2f)   "
-                  "diff %+.2f points  [%s, target within %.1f]" % (
-                      c_mean, 100 * np.std([r["c"] for r in rows]), sk_mean,
-                      100 * np.std([r["sk"] for r in rows]), diff,
-                      "PASS" if passed else "FAIL", TARGET_POINTS))
-            print("  train time     C %.2f s   sklearn %.2f s   (mean per run; ratio %.2f)" % (
-                np.mean([r["c_train_s"] for r in rows]), np.mean([r["sk_train_s"] for r in rows]),
-                np.mean([r["sk_train_s"] for r in rows]) / np.mean([r["c_train_s"] for r in rows])))
-            for k, e in enumerate(eps):
-                print("  FGSM eps %.3g  C white-box %.2f%%   sklearn white-box %.2f%%" % (
-                    e, 100 * np.mean([r["c_fgsm"][k] for r in rows]),
-                    100 * np.mean([r["sk_fgsm"][k] for r in rows])))
-            results[task] = {"hidden": hidden, "hyperparameters": hp, "runs": rows,
-                             "c_mean": c_mean, "sklearn_mean": sk_mean, "diff_points": diff,
-                             "pass": bool(passed), "eps": eps}
+    for task in args.tasks.split(","):
+        model_file, folds = TASKS[task]
+        model = os.path.join(args.models, model_file)
+        d = model_data(model)
+        if d["dataset"] == "iris":
+            x, y, names = load_iris(d["path"])
+        else:
+            x, y, names = load_mnist(d["path"], d["labels"])
+        ids = class_ids(d["dataset"], names, d.get("classes", ""))
+        rows = []
+        for fold in range(folds):
+            xtr, ytr, xte, yte = make_split(d["dataset"], x, y, ids, fold)
+            for seed in range(1, args.seeds + 1):
+                c = run_c(driver, model, fold, seed, sets)
+                check_same_split(c, xtr, ytr, xte, yte)
+                hp = c["hyperparameters"]
+                hidden = tuple(c["sizes"][1:-1])
+                t0 = time.time()
+                clf = sk_fit(xtr, ytr, hidden, hp, seed)
+                sk_s = time.time() - t0
+                rows.append({"fold": fold, "seed": seed, "c": c["test_accuracy"],
+                             "c_train_s": c["train_s"],
+                             "sk": float(np.mean(clf.predict(xte) == yte)), "sk_train_s": sk_s,
+                             "c_fgsm": [f["backprop_whitebox"] for f in c["fgsm"]],
+                             "sk_fgsm": [sk_fgsm(clf, xte, yte, e) for e in eps],
+                             "n_train": len(ytr), "n_test": len(yte)})
+        c_mean = 100 * np.mean([r["c"] for r in rows])
+        sk_mean = 100 * np.mean([r["sk"] for r in rows])
+        diff = c_mean - sk_mean
+        passed = abs(diff) <= TARGET_POINTS
+        ok &= passed
+        print("\n%s: models/%s, sizes %s, %d train / %d test, %d fold(s) x %d seeds, BLAS %s" % (
+            task, model_file, "-".join(map(str, c["sizes"])), rows[0]["n_train"],
+            rows[0]["n_test"], folds, args.seeds, c["blas"]))
+        print("  hyperparameters: %s" % ", ".join("%s=%s" % kv for kv in hp.items()))
+        print("  test accuracy  C %.2f%% (sd %.2f)   sklearn %.2f%% (sd %.2f)   "
+              "diff %+.2f points  [%s, target within %.1f]" % (
+                  c_mean, 100 * np.std([r["c"] for r in rows]), sk_mean,
+                  100 * np.std([r["sk"] for r in rows]), diff,
+                  "PASS" if passed else "FAIL", TARGET_POINTS))
+        c_s = np.mean([r["c_train_s"] for r in rows])
+        sk_s = np.mean([r["sk_train_s"] for r in rows])
+        print("  train time     C %.2f s   sklearn %.2f s   (mean per run; sklearn/C %.2f)" % (
+            c_s, sk_s, sk_s / c_s))
+        for k, e in enumerate(eps):
+            print("  FGSM eps %-5g  white-box accuracy  C %.2f%%   sklearn %.2f%%" % (
+                e, 100 * np.mean([r["c_fgsm"][k] for r in rows]),
+                100 * np.mean([r["sk_fgsm"][k] for r in rows])))
+        sys.stdout.flush()
+        results[task] = {"model": model_file, "sizes": c["sizes"], "hyperparameters": hp,
+                         "runs": rows, "c_mean": c_mean, "sklearn_mean": sk_mean,
+                         "diff_points": diff, "pass": bool(passed), "eps": eps}
     if args.json:
         with open(args.json, "w") as fp:
             json.dump(results, fp, indent=1)
