@@ -19,7 +19,7 @@ static int row_cmp(const void *pa, const void *pb)
     return (a->neuron > b->neuron) - (a->neuron < b->neuron);
 }
 
-int ss_raster_write_csv_stream(const ss_recorder *rec, FILE *out, ss_error *err)
+int ss_recorder_write_csv_stream(const ss_recorder *rec, FILE *out, ss_error *err)
 {
     if (ss_recorder_status(rec))
         return ss_error_set(err, SS_ENOMEM, "spikes were lost: out of memory while recording");
@@ -50,12 +50,12 @@ int ss_raster_write_csv_stream(const ss_recorder *rec, FILE *out, ss_error *err)
     return SS_OK;
 }
 
-int ss_raster_write_csv(const ss_recorder *rec, const char *path, ss_error *err)
+int ss_recorder_write_csv(const ss_recorder *rec, const char *path, ss_error *err)
 {
     ss_atomic_file *af = ss_atomic_file_open(path, err);
     if (!af)
         return err ? err->code : SS_EIO;
-    int rc = ss_raster_write_csv_stream(rec, ss_atomic_file_stream(af), err);
+    int rc = ss_recorder_write_csv_stream(rec, ss_atomic_file_stream(af), err);
     if (rc) {
         ss_atomic_file_abort(af);
         return rc;

@@ -148,7 +148,7 @@ int ss_simulate_free(const ss_config *cfg, unsigned long seed, const char *raste
     stats->run_s = wall_s() - t1;
     if (rc)
         goto done;
-    if (rec && (rc = ss_raster_write_csv(rec, raster_csv_path, err)))
+    if (rec && (rc = ss_recorder_write_csv(rec, raster_csv_path, err)))
         goto done;
     stats->wall_s = wall_s() - t0;
     if (fill_stats(stats, net, eng, &isi, duration)) {
