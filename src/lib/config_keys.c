@@ -98,6 +98,9 @@ static const ss_key_spec keys[] = {
      "presentation (0: off)"},
     {"layer", "theta_eta_mv", SS_KEY_DOUBLE, "0.05", 0, 1e3, NULL,
      "homeostasis: threshold change per presentation and spike of difference from the target"},
+    {"layer", "theta_at_test", SS_KEY_BOOL, "false", 0, 0, NULL,
+     "homeostasis: keep the adapted thresholds when testing (false: they shape who learns in "
+     "training only, and every neuron tests at its base threshold)"},
 
     /* [projection.NAME] */
     {"projection", "from", SS_KEY_STRING, NULL, 0, 0, NULL, "presynaptic layer NAME"},
@@ -153,6 +156,9 @@ static const ss_key_spec keys[] = {
      "rate of the label layer's neuron for the sample's class during training"},
     {"plasticity", "resume_eta", SS_KEY_DOUBLE, "0", 0, 1e3, NULL,
      "teacher term: a teacher spike adds, an own spike removes resume_eta * pre trace"},
+    {"plasticity", "resume_ratio", SS_KEY_DOUBLE, "1", 0, 1e3, NULL,
+     "teacher term: a teacher spike adds resume_ratio times what an own spike removes, so a "
+     "taught neuron settles at resume_ratio own spikes per teacher spike"},
 
     /* [train] */
     {"train", "epochs", SS_KEY_INT, "1", 0, 100000, NULL, "passes over the training split"},

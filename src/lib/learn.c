@@ -44,6 +44,7 @@ typedef struct layer_state {
     double *theta_mv;   /* adaptive threshold offsets, NULL when off */
     unsigned *n_spikes; /* spikes of each neuron in the current sample */
     double target_spikes, theta_eta_mv, base_bias_mv;
+    int theta_at_test; /* thresholds stay adapted with plasticity off */
     uint32_t *spiked; /* neurons that spiked this sample (normalisation) */
     unsigned char *is_spiked;
     size_t n_spiked;
@@ -59,6 +60,7 @@ struct ss_learner {
     ss_engine *eng;
     ss_stdp_params stdp;
     double resume_eta;
+    double resume_ratio; /* teacher-spike potentiation / own-spike depression */
     double eta_scale;
     int enabled;
     plastic_proj *projs;
@@ -120,7 +122,7 @@ static void on_teacher_arrival(void *ctx, size_t projection, uint32_t pre, doubl
     (void)pre;
     const uint32_t *target = ss_projection_targets(ss_network_projection(l->net, projection));
     for (size_t s = first_syn; s < first_syn + n; s++)
-        teach(l, &l->layers[tp->to], target[s], t_ms, +1);
+        teach(l, &l->layers[tp->to], target[s], t_ms, l->resume_ratio);
 }
 
 static void on_post_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
@@ -183,6 +185,7 @@ static int setup_layer(ss_learner *l, layer_state *ls, size_t index, const ss_co
     snprintf(sec, sizeof sec, "layer.%s", ss_layer_name(layer));
     ls->target_spikes = ss_config_double(cfg, sec, "target_spikes");
     ls->theta_eta_mv = ss_config_double(cfg, sec, "theta_eta_mv");
+    ls->theta_at_test = ss_config_bool(cfg, sec, "theta_at_test");
     const ss_neuron_params *p = ss_layer_params(layer);
     ls->base_bias_mv = p ? p->bias_mv : 0;
     if (ls->target_spikes > 0) {
@@ -216,6 +219,7 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
                  ? ss_error_set(err, SS_ENOMEM, "out of memory")
                  : ss_stdp_params_from_config(&l->stdp, cfg, err);
     l->resume_eta = ss_config_double(cfg, "plasticity", "resume_eta");
+    l->resume_ratio = ss_config_double(cfg, "plasticity", "resume_ratio");
     int rule_off = strcmp(ss_config_string(cfg, "plasticity", "rule"), "none") == 0;
     for (size_t i = 0; rc == SS_OK && i < l->n_layers; i++)
         rc = setup_layer(l, &l->layers[i], i, cfg, err);
@@ -332,10 +336,17 @@ void ss_learner_begin_sample(ss_learner *l, double t0_ms, double presented_ms)
         if (!ls->theta_mv)
             continue;
         /* A raised threshold is applied as a lowered bias: for these linear
-         * neurons the two differ only in where the reset lands. */
+         * neurons the two differ only in where the reset lands.  Testing
+         * uses the base threshold unless theta_at_test: the offsets exist
+         * to share the training samples among a group's neurons, and their
+         * spread (a few mV) is larger than the drive margin between the
+         * best and second-best matching neuron (under 1 mV on MNIST), so
+         * kept at test they, not the match, would pick the winner. */
+        int apply = l->enabled || ls->theta_at_test;
         size_t n = ss_layer_size(ss_network_layer(l->net, i));
         for (size_t k = 0; k < n; k++)
-            ss_engine_set_bias(l->eng, i, k, ls->base_bias_mv - ls->theta_mv[k], NULL);
+            ss_engine_set_bias(l->eng, i, k, ls->base_bias_mv - (apply ? ls->theta_mv[k] : 0),
+                               NULL);
     }
 }
 
