@@ -103,21 +103,22 @@ static void test_disabled_learns_nothing(void)
     rig_down(&r);
 }
 
-static void test_teacher_term(void)
+static void teacher_term(double ratio, const char *extra)
 {
     /* A label neuron's spike at 10 ms reaches the output at 10.5 ms (teacher
      * projection, weight 0): +resume_eta * x; the output's own forced spike
      * at 20 ms: -resume_eta * x.  The pre spike at 5 ms arrives at 6 ms. */
     char model[2048];
     snprintf(model, sizeof model,
-             "[plasticity]\neta = 0\nresume_eta = 0.2\ntau_plus_ms = 20\nw_max = 5\n"
+             "[plasticity]\neta = 0\nresume_eta = 0.2\ntau_plus_ms = 20\nw_max = 5\n%s"
              "[layer.pre]\ntype = spike_file\nsize = 1\nspike_file = pre.csv\n"
              "[layer.label]\ntype = label\nsize = 1\n"
              "[layer.post]\nsize = 1\n"
              "[projection.syn]\nfrom = pre\nto = post\nweight = 1\ndelay_ms = 1\n"
              "plastic = true\n"
              "[projection.teach]\nfrom = label\nto = post\nconnect = label_match\nweight = 0\n"
-             "delay_ms = 0.5\nteacher = true\n");
+             "delay_ms = 0.5\nteacher = true\n",
+             extra);
     rig r;
     CU_ASSERT_FATAL(rig_up(&r, model, "5,0\n"));
     ss_learner_set_enabled(r.learner, 1);
@@ -128,8 +129,19 @@ static void test_teacher_term(void)
     ss_engine_force_spike(r.eng, 2, 0, 20, NULL);
     ss_engine_run(r.eng, 50, NULL);
     double x_teach = exp(-(10.5 - 6.0) / 20), x_own = exp(-(20 - 6.0) / 20);
-    CU_ASSERT_DOUBLE_EQUAL(weight(&r), 1 + 0.2 * x_teach - 0.2 * x_own, 1e-6);
+    CU_ASSERT_DOUBLE_EQUAL(weight(&r), 1 + ratio * 0.2 * x_teach - 0.2 * x_own, 1e-6);
     rig_down(&r);
+}
+
+static void test_teacher_term(void)
+{
+    teacher_term(1, "");
+}
+
+/* resume_ratio scales the teacher spike's potentiation only. */
+static void test_teacher_ratio(void)
+{
+    teacher_term(0.25, "resume_ratio = 0.25\n");
 }
 
 static void test_normalise_and_homeostasis(void)
@@ -157,6 +169,54 @@ static void test_normalise_and_homeostasis(void)
     CU_ASSERT_DOUBLE_EQUAL(w[1] / w[0], 4.0 / 3.0, 1e-5);
     CU_ASSERT_DOUBLE_EQUAL(ss_learner_theta_mv(r.learner, 1, 0), -1.0, 1e-12);
     rig_down(&r);
+}
+
+/* The adapted threshold acts in training; at test only with theta_at_test.
+ * A neuron of bias 10 mV whose threshold rose by 1 mV relaxes to
+ * E_L + 10 - 1 mV while learning, and to E_L + 10 (or + 9) when testing. */
+static void theta_in_test(int at_test, double want_test_mv)
+{
+    char model[1024];
+    snprintf(model, sizeof model,
+             "[plasticity]\neta = 0\nw_max = 10\n"
+             "[layer.pre]\ntype = spike_file\nsize = 1\nspike_file = pre.csv\n"
+             "[layer.post]\nsize = 1\nbias_mv = 10\ntarget_spikes = 1\ntheta_eta_mv = 0.5\n"
+             "theta_at_test = %s\n"
+             "[projection.syn]\nfrom = pre\nto = post\nweight = 0\nplastic = true\n",
+             at_test ? "true" : "false");
+    rig r;
+    CU_ASSERT_FATAL(rig_up(&r, model, "1,0\n"));
+    ss_learner_set_enabled(r.learner, 1);
+    ss_learner_begin_sample(r.learner, 0, 50);
+    /* Three spikes against a target of one: theta = +1 mV. */
+    for (int k = 0; k < 3; k++)
+        ss_engine_force_spike(r.eng, 1, 0, 5 + 5 * k, NULL);
+    ss_engine_run(r.eng, 50, NULL);
+    ss_learner_end_sample(r.learner);
+    CU_ASSERT_DOUBLE_EQUAL(ss_learner_theta_mv(r.learner, 1, 0), 1.0, 1e-12);
+    /* Training: the offset applies (25 membrane time constants later). */
+    ss_learner_begin_sample(r.learner, 50, 500);
+    ss_engine_run(r.eng, 550, NULL);
+    CU_ASSERT_DOUBLE_EQUAL(ss_engine_potential(r.eng, 1, 0), -65 + 10 - 1, 1e-6);
+    /* (no end of that sample: a silent neuron's threshold would drop) */
+    /* Testing. */
+    ss_learner_set_enabled(r.learner, 0);
+    ss_learner_begin_sample(r.learner, 550, 500);
+    ss_engine_run(r.eng, 1050, NULL);
+    CU_ASSERT_DOUBLE_EQUAL(ss_engine_potential(r.eng, 1, 0), want_test_mv, 1e-6);
+    /* and the threshold itself is kept */
+    CU_ASSERT_DOUBLE_EQUAL(ss_learner_theta_mv(r.learner, 1, 0), 1.0, 1e-12);
+    rig_down(&r);
+}
+
+static void test_theta_training_only(void)
+{
+    theta_in_test(0, -65 + 10);
+}
+
+static void test_theta_at_test(void)
+{
+    theta_in_test(1, -65 + 10 - 1);
 }
 
 /* IRIS versicolor vs virginica, one fold, with the shipped model. */
@@ -271,6 +331,9 @@ int main(void)
         {"LTD through engine hooks", test_ltd_through_engine},
         {"plasticity off learns nothing", test_disabled_learns_nothing},
         {"teacher term", test_teacher_term},
+        {"teacher term ratio", test_teacher_ratio},
+        {"thresholds adapt in training only", test_theta_training_only},
+        {"thresholds kept at test with theta_at_test", test_theta_at_test},
         {"normalisation and homeostasis", test_normalise_and_homeostasis},
         {"learns IRIS, seeded", test_learns_iris},
         {"checkpoint restores a trained network", test_checkpoint_restores},

@@ -45,7 +45,7 @@ typedef struct layer_state {
     unsigned *n_spikes; /* spikes of each neuron in the current sample */
     double target_spikes, theta_eta_mv, base_bias_mv;
     int theta_at_test; /* thresholds stay adapted with plasticity off */
-    uint32_t *spiked; /* neurons that spiked this sample (normalisation) */
+    uint32_t *spiked;  /* neurons that spiked this sample (normalisation) */
     unsigned char *is_spiked;
     size_t n_spiked;
 } layer_state;
