@@ -24,6 +24,7 @@
  * that gives V = V_reset at t + t_ref, and inputs before then are ignored (V is
  * clamped), so no event is needed at the end of the period.
  */
+#include "bucketq.h"
 #include "engine_impl.h"
 #include "neuron_impl.h"
 
@@ -44,7 +45,7 @@ typedef struct lif_pn {
 typedef struct lif_state {
     lif_n *n;
     lif_pn *pn;
-    ss_queue *heap; /* keys K, slot = kid = neuron */
+    ss_bucketq *bq; /* keys K by neuron */
     double tb, tau, inv_tau, t_ref, v_reset, v_th, e_l;
     double v_inf, d, c;
     int tonic;
@@ -75,26 +76,27 @@ static inline double nc(const lif_state *S, uint32_t j)
 
 static void publish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
 {
-    if (S->heap->n == 0) {
-        if (S->pub_j != SS_QUEUE_ABSENT)
+    uint32_t j = ss_bucketq_min(S->bq);
+    if (j == SS_BQ_NONE) {
+        if (S->pub_j != SS_BQ_NONE)
             ss__withdraw(eng, L);
-        S->pub_j = SS_QUEUE_ABSENT;
+        S->pub_j = SS_BQ_NONE;
         return;
     }
-    const ss_qentry *r = &S->heap->heap[0];
-    double t = S->tb + S->tau * log(r->t);
+    double k = S->bq->key[j];
+    double t = S->tb + S->tau * log(k);
     /* Rounding may put a crossing due now a hair in the past. */
     if (t < eng->now)
         t = eng->now;
-    ss__publish(eng, L, t, ss_event_kid(SS_EV_SPIKE, L->offset + r->slot));
-    S->pub_k = r->t;
-    S->pub_j = r->slot;
+    ss__publish(eng, L, t, ss_event_kid(SS_EV_SPIKE, L->offset + j));
+    S->pub_k = k;
+    S->pub_j = j;
 }
 
 static inline void republish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
 {
-    if (S->heap->n == 0 ? S->pub_j != SS_QUEUE_ABSENT
-                        : (S->heap->heap[0].t != S->pub_k || S->heap->heap[0].slot != S->pub_j))
+    uint32_t j = ss_bucketq_min(S->bq);
+    if (j == SS_BQ_NONE ? S->pub_j != SS_BQ_NONE : (j != S->pub_j || S->bq->key[j] != S->pub_k))
         publish(eng, L, S);
 }
 
@@ -102,9 +104,9 @@ static void set_key(lif_state *S, uint32_t j, double k)
 {
     S->n[j].hk = k;
     if (isinf(k))
-        ss_queue_remove_inline(S->heap, j);
+        ss_bucketq_remove(S->bq, j);
     else
-        ss_queue_set_inline(S->heap, j, k, j);
+        ss_bucketq_set(S->bq, j, k);
 }
 
 /* The exact key of neuron j from its a: finite only for a tonic neuron. */
@@ -117,7 +119,7 @@ static void rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
 {
     double s = exp(-(t - S->tb) * S->inv_tau);
     S->tb = t;
-    ss_queue_clear(S->heap);
+    ss_bucketq_clear(S->bq);
     for (uint32_t j = 0; j < L->size; j++) {
         lif_n *nj = &S->n[j];
         nj->a *= s;
@@ -126,7 +128,7 @@ static void rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
         /* Scaling a and K separately may round them apart: keep K a lower
          * bound of the exact key, which is all the heap relies on. */
         nj->hk = fmin(nj->hk * s, exact_key(S, j));
-        ss_queue_set_inline(S->heap, j, nj->hk, j);
+        ss_bucketq_set(S->bq, j, nj->hk);
     }
     publish(eng, L, S);
 }
@@ -172,7 +174,7 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
                 double key = a * c;
                 if (key < nj->hk) {
                     nj->hk = key;
-                    ss_queue_lower_inline(S->heap, j, key);
+                    ss_bucketq_lower(S->bq, j, key);
                 }
             }
         } else {
@@ -204,7 +206,7 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
                 double key = a * p->c;
                 if (key < nj->hk) {
                     nj->hk = key;
-                    ss_queue_lower_inline(S->heap, j, key);
+                    ss_bucketq_lower(S->bq, j, key);
                 }
             }
         }
@@ -216,7 +218,7 @@ static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
 {
     lif_state *S = L->state;
     maybe_rebase(eng, L, S, t);
-    uint32_t j = S->heap->heap[0].slot;
+    uint32_t j = ss_bucketq_min(S->bq);
     lif_n *nj = &S->n[j];
     if (t >= nj->ref_end && nj->a >= nd(S, j) * lif_E(S, t)) {
         fire(eng, L, S, j, t); /* at or above threshold */
@@ -227,9 +229,9 @@ static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
          * ever leaves bounds behind). */
         do {
             set_key(S, j, exact_key(S, j));
-            if (S->heap->n == 0)
+            j = ss_bucketq_min(S->bq);
+            if (j == SS_BQ_NONE)
                 break;
-            j = S->heap->heap[0].slot;
             nj = &S->n[j];
         } while (nj->hk < exact_key(S, j));
     } else {
@@ -298,8 +300,8 @@ static void lif_reset(ss_engine *eng, ss_layer_rt *L)
     free(S->pn);
     S->pn = NULL;
     S->tb = 0;
-    ss_queue_clear(S->heap);
-    S->pub_j = SS_QUEUE_ABSENT;
+    ss_bucketq_clear(S->bq);
+    S->pub_j = SS_BQ_NONE;
     for (uint32_t j = 0; j < L->size; j++) {
         double v0 = p->v_init == SS_V_INIT_REST ? p->e_l_mv
                     : p->v_init == SS_V_INIT_RESET
@@ -321,7 +323,7 @@ static void lif_destroy(ss_layer_rt *L)
         return;
     free(S->n);
     free(S->pn);
-    ss_queue_free(S->heap);
+    ss_bucketq_free(S->bq);
     free(S);
     L->state = NULL;
 }
@@ -335,8 +337,8 @@ static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     L->state = S;
     S->n = malloc((size_t)L->size * sizeof *S->n);
-    S->heap = ss_queue_alloc(L->size);
-    if (!S->n || !S->heap) {
+    S->bq = ss_bucketq_alloc(L->size);
+    if (!S->n || !S->bq) {
         lif_destroy(L);
         return ss_error_set(err, SS_ENOMEM, "layer '%s': out of memory", L->layer->name);
     }
@@ -350,7 +352,7 @@ static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
     S->d = S->v_th - S->v_inf;
     S->c = 1.0 / S->d;
     S->tonic = S->d < 0;
-    S->pub_j = SS_QUEUE_ABSENT;
+    S->pub_j = SS_BQ_NONE;
     return SS_OK;
 }
 

@@ -1,0 +1,146 @@
+/* Internal: a bucket (calendar) queue of keys >= 1 over a fixed set of
+ * slots, ordered by (key, slot), for the lif layer's warped-time keys
+ * K = e^{(t - tb)/tau} (layer_lif.c).
+ *
+ * A key's bucket is read off its IEEE-754 bits: for positive doubles the bit
+ * pattern is monotone in the value, so (bits(K) - bits(1)) >> (52 - m) is a
+ * monotone bucket index with 2^m buckets per binade, i.e. buckets a fixed
+ * fraction of tau wide in time (tau ln 2 / 2^m to twice that): no log, no
+ * division.  Moving a key is an unlink and a link; the minimum is found by
+ * scanning forward from a cursor below which every bucket is empty, then
+ * along that bucket's short list, and cached until it moves up or leaves.
+ * A heap instead pays a sift from the root whenever the earliest prediction
+ * turns out stale or fires (docs/engine.md has the measurements).
+ */
+#ifndef SS_BUCKETQ_H
+#define SS_BUCKETQ_H
+
+#include <stdint.h>
+#include <string.h>
+
+#define SS_BQ_NONE UINT32_MAX
+#define SS_BQ_M 9        /* buckets per binade: 2^7 */
+#define SS_BQ_BINADES 68 /* keys up to 2^72; larger ones share the last bucket */
+
+typedef struct ss_bucketq {
+    uint32_t n_slots, n_buckets;
+    uint32_t *head;              /* per bucket: first slot, or SS_BQ_NONE */
+    uint32_t *next, *prev, *bkt; /* per slot; bkt SS_BQ_NONE when absent */
+    double *key;                 /* per slot */
+    uint32_t cur;                /* every bucket below cur is empty */
+    uint32_t min;                /* cached minimum, SS_BQ_NONE: unknown or empty */
+    uint32_t n;
+} ss_bucketq;
+
+ss_bucketq *ss_bucketq_alloc(uint32_t n_slots);
+void ss_bucketq_free(ss_bucketq *q);
+void ss_bucketq_clear(ss_bucketq *q);
+
+static inline uint32_t ss_bq_bucket(const ss_bucketq *q, double k)
+{
+    if (!(k > 1.0))
+        return 0;
+    uint64_t bits;
+    memcpy(&bits, &k, sizeof bits);
+    uint64_t b = (bits - UINT64_C(0x3FF0000000000000)) >> (52 - SS_BQ_M);
+    return b < q->n_buckets - 1 ? (uint32_t)b : q->n_buckets - 1;
+}
+
+static inline int ss_bq_less(const ss_bucketq *q, uint32_t a, uint32_t b)
+{
+    return q->key[a] < q->key[b] || (q->key[a] == q->key[b] && a < b);
+}
+
+static inline void ss_bq_unlink(ss_bucketq *q, uint32_t s)
+{
+    uint32_t p = q->prev[s], nx = q->next[s];
+    if (p != SS_BQ_NONE)
+        q->next[p] = nx;
+    else
+        q->head[q->bkt[s]] = nx;
+    if (nx != SS_BQ_NONE)
+        q->prev[nx] = p;
+}
+
+static inline void ss_bq_link(ss_bucketq *q, uint32_t s, uint32_t b)
+{
+    uint32_t h = q->head[b];
+    q->next[s] = h;
+    q->prev[s] = SS_BQ_NONE;
+    if (h != SS_BQ_NONE)
+        q->prev[h] = s;
+    q->head[b] = s;
+    q->bkt[s] = b;
+    if (b < q->cur)
+        q->cur = b;
+}
+
+/* Inserts slot s with key k, or moves it there. */
+static inline void ss_bucketq_set(ss_bucketq *q, uint32_t s, double k)
+{
+    uint32_t b = ss_bq_bucket(q, k);
+    uint32_t old = q->bkt[s];
+    int up = old != SS_BQ_NONE && k > q->key[s];
+    q->key[s] = k;
+    if (old != b) {
+        if (old != SS_BQ_NONE)
+            ss_bq_unlink(q, s);
+        else
+            q->n++;
+        ss_bq_link(q, s, b);
+    }
+    if (q->min == s) {
+        if (up)
+            q->min = SS_BQ_NONE; /* it may no longer be the minimum */
+    } else if (q->min != SS_BQ_NONE && ss_bq_less(q, s, q->min)) {
+        q->min = s;
+    } else if (q->n == 1) {
+        q->min = s;
+    }
+}
+
+/* Lowers the key of a present slot (the hot path: an excitatory input). */
+static inline void ss_bucketq_lower(ss_bucketq *q, uint32_t s, double k)
+{
+    uint32_t b = ss_bq_bucket(q, k);
+    q->key[s] = k;
+    if (b != q->bkt[s]) {
+        ss_bq_unlink(q, s);
+        ss_bq_link(q, s, b);
+    }
+    if (q->min != SS_BQ_NONE && q->min != s && ss_bq_less(q, s, q->min))
+        q->min = s;
+}
+
+static inline void ss_bucketq_remove(ss_bucketq *q, uint32_t s)
+{
+    if (q->bkt[s] == SS_BQ_NONE)
+        return;
+    ss_bq_unlink(q, s);
+    q->bkt[s] = SS_BQ_NONE;
+    q->n--;
+    if (q->min == s)
+        q->min = SS_BQ_NONE;
+}
+
+static inline int ss_bucketq_contains(const ss_bucketq *q, uint32_t s)
+{
+    return q->bkt[s] != SS_BQ_NONE;
+}
+
+/* The slot with the smallest (key, slot), SS_BQ_NONE when empty. */
+static inline uint32_t ss_bucketq_min(ss_bucketq *q)
+{
+    if (q->min != SS_BQ_NONE || q->n == 0)
+        return q->min;
+    while (q->head[q->cur] == SS_BQ_NONE)
+        q->cur++;
+    uint32_t best = q->head[q->cur];
+    for (uint32_t s = q->next[best]; s != SS_BQ_NONE; s = q->next[s])
+        if (ss_bq_less(q, s, best))
+            best = s;
+    q->min = best;
+    return best;
+}
+
+#endif
