@@ -12,16 +12,13 @@ ss_bucketq *ss_bucketq_alloc(uint32_t n_slots)
     q->n_slots = n_slots;
     q->n_buckets = (SS_BQ_BINADES << SS_BQ_M) + 1;
     q->head = malloc(q->n_buckets * sizeof *q->head);
-    q->next = malloc(n * sizeof *q->next);
-    q->prev = malloc(n * sizeof *q->prev);
-    q->bkt = malloc(n * sizeof *q->bkt);
-    q->key = malloc(n * sizeof *q->key);
-    if (!q->head || !q->next || !q->prev || !q->bkt || !q->key) {
+    q->sl = malloc(n * sizeof *q->sl);
+    if (!q->head || !q->sl) {
         ss_bucketq_free(q);
         return NULL;
     }
     for (uint32_t s = 0; s < n_slots; s++)
-        q->bkt[s] = SS_BQ_NONE;
+        q->sl[s].bkt = SS_BQ_NONE;
     for (uint32_t b = 0; b < q->n_buckets; b++)
         q->head[b] = SS_BQ_NONE;
     q->cur = q->n_buckets;
@@ -34,19 +31,16 @@ void ss_bucketq_free(ss_bucketq *q)
     if (!q)
         return;
     free(q->head);
-    free(q->next);
-    free(q->prev);
-    free(q->bkt);
-    free(q->key);
+    free(q->sl);
     free(q);
 }
 
 void ss_bucketq_clear(ss_bucketq *q)
 {
     for (uint32_t s = 0; s < q->n_slots; s++)
-        if (q->bkt[s] != SS_BQ_NONE) {
-            q->head[q->bkt[s]] = SS_BQ_NONE;
-            q->bkt[s] = SS_BQ_NONE;
+        if (q->sl[s].bkt != SS_BQ_NONE) {
+            q->head[q->sl[s].bkt] = SS_BQ_NONE;
+            q->sl[s].bkt = SS_BQ_NONE;
         }
     q->n = 0;
     q->cur = q->n_buckets;

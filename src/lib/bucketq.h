@@ -22,13 +22,19 @@
 #define SS_BQ_M 9        /* buckets per binade: 2^7 */
 #define SS_BQ_BINADES 68 /* keys up to 2^72; larger ones share the last bucket */
 
+/* A slot's fields together: moving a key touches one cache line per slot. */
+typedef struct ss_bq_slot {
+    double key;
+    uint32_t next, prev;
+    uint32_t bkt; /* SS_BQ_NONE when absent */
+} ss_bq_slot;
+
 typedef struct ss_bucketq {
     uint32_t n_slots, n_buckets;
-    uint32_t *head;              /* per bucket: first slot, or SS_BQ_NONE */
-    uint32_t *next, *prev, *bkt; /* per slot; bkt SS_BQ_NONE when absent */
-    double *key;                 /* per slot */
-    uint32_t cur;                /* every bucket below cur is empty */
-    uint32_t min;                /* cached minimum, SS_BQ_NONE: unknown or empty */
+    uint32_t *head; /* per bucket: first slot, or SS_BQ_NONE */
+    ss_bq_slot *sl;
+    uint32_t cur; /* every bucket below cur is empty */
+    uint32_t min; /* cached minimum, SS_BQ_NONE: unknown or empty */
     uint32_t n;
 } ss_bucketq;
 
@@ -48,29 +54,29 @@ static inline uint32_t ss_bq_bucket(const ss_bucketq *q, double k)
 
 static inline int ss_bq_less(const ss_bucketq *q, uint32_t a, uint32_t b)
 {
-    return q->key[a] < q->key[b] || (q->key[a] == q->key[b] && a < b);
+    return q->sl[a].key < q->sl[b].key || (q->sl[a].key == q->sl[b].key && a < b);
 }
 
 static inline void ss_bq_unlink(ss_bucketq *q, uint32_t s)
 {
-    uint32_t p = q->prev[s], nx = q->next[s];
+    uint32_t p = q->sl[s].prev, nx = q->sl[s].next;
     if (p != SS_BQ_NONE)
-        q->next[p] = nx;
+        q->sl[p].next = nx;
     else
-        q->head[q->bkt[s]] = nx;
+        q->head[q->sl[s].bkt] = nx;
     if (nx != SS_BQ_NONE)
-        q->prev[nx] = p;
+        q->sl[nx].prev = p;
 }
 
 static inline void ss_bq_link(ss_bucketq *q, uint32_t s, uint32_t b)
 {
     uint32_t h = q->head[b];
-    q->next[s] = h;
-    q->prev[s] = SS_BQ_NONE;
+    q->sl[s].next = h;
+    q->sl[s].prev = SS_BQ_NONE;
     if (h != SS_BQ_NONE)
-        q->prev[h] = s;
+        q->sl[h].prev = s;
     q->head[b] = s;
-    q->bkt[s] = b;
+    q->sl[s].bkt = b;
     if (b < q->cur)
         q->cur = b;
 }
@@ -79,9 +85,9 @@ static inline void ss_bq_link(ss_bucketq *q, uint32_t s, uint32_t b)
 static inline void ss_bucketq_set(ss_bucketq *q, uint32_t s, double k)
 {
     uint32_t b = ss_bq_bucket(q, k);
-    uint32_t old = q->bkt[s];
-    int up = old != SS_BQ_NONE && k > q->key[s];
-    q->key[s] = k;
+    uint32_t old = q->sl[s].bkt;
+    int up = old != SS_BQ_NONE && k > q->sl[s].key;
+    q->sl[s].key = k;
     if (old != b) {
         if (old != SS_BQ_NONE)
             ss_bq_unlink(q, s);
@@ -103,8 +109,8 @@ static inline void ss_bucketq_set(ss_bucketq *q, uint32_t s, double k)
 static inline void ss_bucketq_lower(ss_bucketq *q, uint32_t s, double k)
 {
     uint32_t b = ss_bq_bucket(q, k);
-    q->key[s] = k;
-    if (b != q->bkt[s]) {
+    q->sl[s].key = k;
+    if (b != q->sl[s].bkt) {
         ss_bq_unlink(q, s);
         ss_bq_link(q, s, b);
     }
@@ -114,10 +120,10 @@ static inline void ss_bucketq_lower(ss_bucketq *q, uint32_t s, double k)
 
 static inline void ss_bucketq_remove(ss_bucketq *q, uint32_t s)
 {
-    if (q->bkt[s] == SS_BQ_NONE)
+    if (q->sl[s].bkt == SS_BQ_NONE)
         return;
     ss_bq_unlink(q, s);
-    q->bkt[s] = SS_BQ_NONE;
+    q->sl[s].bkt = SS_BQ_NONE;
     q->n--;
     if (q->min == s)
         q->min = SS_BQ_NONE;
@@ -125,7 +131,7 @@ static inline void ss_bucketq_remove(ss_bucketq *q, uint32_t s)
 
 static inline int ss_bucketq_contains(const ss_bucketq *q, uint32_t s)
 {
-    return q->bkt[s] != SS_BQ_NONE;
+    return q->sl[s].bkt != SS_BQ_NONE;
 }
 
 /* The slot with the smallest (key, slot), SS_BQ_NONE when empty. */
@@ -136,7 +142,7 @@ static inline uint32_t ss_bucketq_min(ss_bucketq *q)
     while (q->head[q->cur] == SS_BQ_NONE)
         q->cur++;
     uint32_t best = q->head[q->cur];
-    for (uint32_t s = q->next[best]; s != SS_BQ_NONE; s = q->next[s])
+    for (uint32_t s = q->sl[best].next; s != SS_BQ_NONE; s = q->sl[s].next)
         if (ss_bq_less(q, s, best))
             best = s;
     q->min = best;

@@ -252,13 +252,13 @@ static int assign(ss_config *cfg, section *sec, entry *e, const char *text, long
     switch (k->type) {
     case SS_KEY_INT:
         if (parse_number(text, &v) != 0 || v != floor(v))
-            return fail(cfg, set_arg, line, SS_ECONFIG,
-                        "[%s] %s: '%s' is not a whole number", sec->full, k->key, text);
+            return fail(cfg, set_arg, line, SS_ECONFIG, "[%s] %s: '%s' is not a whole number",
+                        sec->full, k->key, text);
         break;
     case SS_KEY_DOUBLE:
         if (parse_number(text, &v) != 0)
-            return fail(cfg, set_arg, line, SS_ECONFIG, "[%s] %s: '%s' is not a number",
-                        sec->full, k->key, text);
+            return fail(cfg, set_arg, line, SS_ECONFIG, "[%s] %s: '%s' is not a number", sec->full,
+                        k->key, text);
         break;
     case SS_KEY_BOOL: {
         int b;
@@ -271,8 +271,8 @@ static int assign(ss_config *cfg, section *sec, entry *e, const char *text, long
     }
     case SS_KEY_ENUM:
         if (!enum_has(k->choices, text))
-            return fail(cfg, set_arg, line, SS_ECONFIG, "[%s] %s: '%s' is not one of %s",
-                        sec->full, k->key, text, k->choices);
+            return fail(cfg, set_arg, line, SS_ECONFIG, "[%s] %s: '%s' is not one of %s", sec->full,
+                        k->key, text, k->choices);
         break;
     case SS_KEY_STRING:
     case SS_KEY_PATH:
@@ -291,8 +291,8 @@ static int assign(ss_config *cfg, section *sec, entry *e, const char *text, long
             double x;
             if (parse_number(item, &x) != 0 || x < k->min || x > k->max) {
                 int code = fail(cfg, set_arg, line, SS_ECONFIG,
-                                "[%s] %s: list item '%s' is not a number in %s", sec->full,
-                                k->key, item, rng);
+                                "[%s] %s: list item '%s' is not a number in %s", sec->full, k->key,
+                                item, rng);
                 free(copy);
                 free(list);
                 return code;
@@ -303,8 +303,7 @@ static int assign(ss_config *cfg, section *sec, entry *e, const char *text, long
         if (n_list == 0) {
             free(list);
             return fail(cfg, set_arg, line, SS_ECONFIG,
-                        "[%s] %s: expected a comma-separated list of numbers", sec->full,
-                        k->key);
+                        "[%s] %s: expected a comma-separated list of numbers", sec->full, k->key);
         }
         break;
     }
@@ -334,8 +333,8 @@ static int assign(ss_config *cfg, section *sec, entry *e, const char *text, long
 }
 
 /* Assigns key = value in sec, rejecting unknown keys with a suggestion. */
-static int assign_key(ss_config *cfg, section *sec, const char *key, const char *value,
-                      long line, const char *set_arg)
+static int assign_key(ss_config *cfg, section *sec, const char *key, const char *value, long line,
+                      const char *set_arg)
 {
     entry *e = find_entry(sec, key);
     if (!e) {

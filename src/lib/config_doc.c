@@ -9,13 +9,20 @@
 const char *ss_key_type_name(ss_key_type type)
 {
     switch (type) {
-    case SS_KEY_INT: return "int";
-    case SS_KEY_DOUBLE: return "real";
-    case SS_KEY_BOOL: return "bool";
-    case SS_KEY_ENUM: return "choice";
-    case SS_KEY_STRING: return "string";
-    case SS_KEY_PATH: return "path";
-    case SS_KEY_LIST: return "list";
+    case SS_KEY_INT:
+        return "int";
+    case SS_KEY_DOUBLE:
+        return "real";
+    case SS_KEY_BOOL:
+        return "bool";
+    case SS_KEY_ENUM:
+        return "choice";
+    case SS_KEY_STRING:
+        return "string";
+    case SS_KEY_PATH:
+        return "path";
+    case SS_KEY_LIST:
+        return "list";
     }
     return "?";
 }

@@ -50,26 +50,39 @@ void ss_error_clear(ss_error *err)
 const char *ss_error_name(int code)
 {
     switch (code) {
-    case SS_OK: return "success";
-    case SS_EUSAGE: return "usage error";
-    case SS_ECONFIG: return "config error";
-    case SS_EDATA: return "data error";
-    case SS_EIO: return "I/O error";
-    case SS_ENOMEM: return "out of memory";
-    case SS_ERUNTIME: return "runtime error";
-    case SS_EINTR: return "interrupted";
-    default: return "unknown error";
+    case SS_OK:
+        return "success";
+    case SS_EUSAGE:
+        return "usage error";
+    case SS_ECONFIG:
+        return "config error";
+    case SS_EDATA:
+        return "data error";
+    case SS_EIO:
+        return "I/O error";
+    case SS_ENOMEM:
+        return "out of memory";
+    case SS_ERUNTIME:
+        return "runtime error";
+    case SS_EINTR:
+        return "interrupted";
+    default:
+        return "unknown error";
     }
 }
 
 int ss_error_exit_status(int code)
 {
     switch (code) {
-    case SS_OK: return 0;
+    case SS_OK:
+        return 0;
     case SS_EUSAGE:
     case SS_ECONFIG:
-    case SS_EDATA: return 2;
-    case SS_EINTR: return 130;
-    default: return 1;
+    case SS_EDATA:
+        return 2;
+    case SS_EINTR:
+        return 130;
+    default:
+        return 1;
     }
 }

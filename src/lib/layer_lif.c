@@ -83,7 +83,7 @@ static void publish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
         S->pub_j = SS_BQ_NONE;
         return;
     }
-    double k = S->bq->key[j];
+    double k = S->bq->sl[j].key;
     double t = S->tb + S->tau * log(k);
     /* Rounding may put a crossing due now a hair in the past. */
     if (t < eng->now)
@@ -96,7 +96,7 @@ static void publish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
 static inline void republish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
 {
     uint32_t j = ss_bucketq_min(S->bq);
-    if (j == SS_BQ_NONE ? S->pub_j != SS_BQ_NONE : (j != S->pub_j || S->bq->key[j] != S->pub_k))
+    if (j == SS_BQ_NONE ? S->pub_j != SS_BQ_NONE : (j != S->pub_j || S->bq->sl[j].key != S->pub_k))
         publish(eng, L, S);
 }
 

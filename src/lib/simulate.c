@@ -26,14 +26,14 @@ typedef struct isi_acc {
 } isi_acc;
 
 typedef struct isi_stats {
-    const ss_network *net;
-    isi_acc *acc; /* by global neuron id */
+    isi_acc *acc;   /* by global neuron id */
+    size_t *offset; /* of each layer */
 } isi_stats;
 
 static void isi_on_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
 {
     isi_stats *st = ctx;
-    isi_acc *a = &st->acc[ss_layer_offset(ss_network_layer(st->net, layer)) + neuron];
+    isi_acc *a = &st->acc[st->offset[layer] + neuron];
     if (!isnan(a->last)) {
         double isi = t_ms - a->last, d = isi - a->mean;
         a->n++;
@@ -127,14 +127,16 @@ int ss_simulate_free(const ss_config *cfg, unsigned long seed, const char *raste
         rc = err ? err->code : SS_ENOMEM;
         goto done;
     }
-    isi.net = net;
     isi.acc = malloc((ss_network_n_neurons(net) ? ss_network_n_neurons(net) : 1) * sizeof *isi.acc);
-    if (!isi.acc || ss_engine_add_observer(eng, isi_on_spike, &isi)) {
+    isi.offset = malloc((ss_network_n_layers(net) + 1) * sizeof *isi.offset);
+    if (!isi.acc || !isi.offset || ss_engine_add_observer(eng, isi_on_spike, &isi)) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto done;
     }
     for (size_t i = 0; i < ss_network_n_neurons(net); i++)
         isi.acc[i] = (isi_acc){NAN, 0, 0, 0};
+    for (size_t i = 0; i < ss_network_n_layers(net); i++)
+        isi.offset[i] = ss_layer_offset(ss_network_layer(net, i));
     if (raster_csv_path) {
         rec = ss_recorder_alloc(net);
         if (!rec || ss_recorder_attach(rec, eng)) {
@@ -159,6 +161,7 @@ done:
     if (stats == &local)
         ss_run_stats_free(&local);
     free(isi.acc);
+    free(isi.offset);
     ss_recorder_free(rec);
     ss_engine_free(eng);
     ss_network_free(net);
