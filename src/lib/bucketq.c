@@ -3,14 +3,15 @@
 
 #include <stdlib.h>
 
-ss_bucketq *ss_bucketq_alloc(uint32_t n_slots)
+ss_bucketq *ss_bucketq_alloc(uint32_t n_slots, unsigned m)
 {
     ss_bucketq *q = calloc(1, sizeof *q);
     if (!q)
         return NULL;
     size_t n = n_slots ? n_slots : 1;
     q->n_slots = n_slots;
-    q->n_buckets = (SS_BQ_BINADES << SS_BQ_M) + 1;
+    q->shift = 52 - m;
+    q->n_buckets = (SS_BQ_BINADES << m) + 1;
     q->head = malloc(q->n_buckets * sizeof *q->head);
     q->sl = malloc(n * sizeof *q->sl);
     if (!q->head || !q->sl) {

@@ -19,8 +19,7 @@
 #include <string.h>
 
 #define SS_BQ_NONE UINT32_MAX
-#define SS_BQ_M 9        /* buckets per binade: 2^7 */
-#define SS_BQ_BINADES 68 /* keys up to 2^72; larger ones share the last bucket */
+#define SS_BQ_BINADES 48 /* keys up to 2^48; larger ones share the last bucket */
 
 /* A slot's fields together: moving a key touches one cache line per slot. */
 typedef struct ss_bq_slot {
@@ -31,6 +30,7 @@ typedef struct ss_bq_slot {
 
 typedef struct ss_bucketq {
     uint32_t n_slots, n_buckets;
+    unsigned shift; /* 52 - m for 2^m buckets per binade */
     uint32_t *head; /* per bucket: first slot, or SS_BQ_NONE */
     ss_bq_slot *sl;
     uint32_t cur; /* every bucket below cur is empty */
@@ -38,7 +38,9 @@ typedef struct ss_bucketq {
     uint32_t n;
 } ss_bucketq;
 
-ss_bucketq *ss_bucketq_alloc(uint32_t n_slots);
+/* 2^m buckets per binade: the lif layer picks m from its size so that the
+ * earliest buckets hold a couple of keys each. */
+ss_bucketq *ss_bucketq_alloc(uint32_t n_slots, unsigned m);
 void ss_bucketq_free(ss_bucketq *q);
 void ss_bucketq_clear(ss_bucketq *q);
 
@@ -48,7 +50,7 @@ static inline uint32_t ss_bq_bucket(const ss_bucketq *q, double k)
         return 0;
     uint64_t bits;
     memcpy(&bits, &k, sizeof bits);
-    uint64_t b = (bits - UINT64_C(0x3FF0000000000000)) >> (52 - SS_BQ_M);
+    uint64_t b = (bits - UINT64_C(0x3FF0000000000000)) >> q->shift;
     return b < q->n_buckets - 1 ? (uint32_t)b : q->n_buckets - 1;
 }
 

@@ -9,16 +9,17 @@
  *   - V(t) >= V_th  is    a >= (V_th - V_inf) E(t)    (no division)
  *   - a tonic neuron (V_inf > V_th) fires undisturbed when E(t) reaches
  *     K = a / (V_th - V_inf), so K orders the layer's predicted spikes exactly
- *     as their times do, and the layer's heap is keyed by K (no log per
- *     synapse).  Only the head's time, tb + tau ln K, is ever computed.
- * tb moves forward (rescaling every a and K) before E could overflow.
+ *     as their times do, and the layer's queue is keyed by K (no log per
+ *     synapse).  Only the earliest one's time, tb + tau ln K, is computed.
+ * tb moves forward (rescaling every a and K) before E grows large.
  *
- * Stale predictions: an excitatory input moves K down and is applied to the
- * heap at once (a sift-up, usually of zero or one level).  An inhibitory one
- * moves K up and is not: the heap keeps the old K as a lower bound, and when
- * that entry reaches the top it is checked against the exact K and re-keyed
- * if stale.  Inhibition thus costs no heap work (docs/engine.md measures
- * this against eager updates).
+ * The queue is a bucket queue on the bits of K (bucketq.h).  Stale
+ * predictions: an excitatory input moves K down and is applied at once (the
+ * neuron moves to an earlier bucket, or stays).  An inhibitory one moves K up
+ * and is not: the queue keeps the old K as a lower bound, and when that entry
+ * is the earliest it is checked against the exact K and re-keyed if stale.
+ * Inhibition thus costs no queue work; docs/engine.md has the measurements
+ * (eager updates, binary, 4-ary and pairing heaps).
  *
  * The refractory period is folded into a: at a spike, a is set to the value
  * that gives V = V_reset at t + t_ref, and inputs before then are ignored (V is
@@ -34,7 +35,7 @@
 typedef struct lif_n {
     double a;       /* (V - V_inf) E(t), see above */
     double ref_end; /* inputs before this time are ignored */
-    double hk;      /* this neuron's key in the heap, INFINITY when absent */
+    double hk;      /* this neuron's key in the queue, INFINITY when absent */
 } lif_n;
 
 /* Per-neuron constants once ss_engine_set_bias() has been used. */
@@ -53,8 +54,10 @@ typedef struct lif_state {
     uint32_t pub_j; /* SS_QUEUE_ABSENT: nothing published */
 } lif_state;
 
-/* E(t) stays below e^REBASE_SPAN (+ t_ref/tau) between rebases. */
-#define REBASE_SPAN 40.0
+/* E(t) stays below e^REBASE_SPAN (+ t_ref/tau) between rebases: well inside
+ * double range, and inside the bucket queue's 2^48 (e^33) for keys of spikes
+ * due within a few tau. */
+#define REBASE_SPAN 24.0
 
 static inline double lif_E(const lif_state *S, double t)
 {
@@ -126,7 +129,7 @@ static void rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
         if (isinf(nj->hk))
             continue;
         /* Scaling a and K separately may round them apart: keep K a lower
-         * bound of the exact key, which is all the heap relies on. */
+         * bound of the exact key, which is all the queue relies on. */
         nj->hk = fmin(nj->hk * s, exact_key(S, j));
         ss_bucketq_set(S->bq, j, nj->hk);
     }
@@ -156,8 +159,8 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
     const double e = lif_E(S, t);
     lif_n *const neu = S->n;
     if (!S->pn) {
-        /* The hot loop of a benchmark network: one multiply-add, a compare
-         * and usually one more compare in the heap per synapse. */
+        /* The hot loop of a benchmark network: one multiply-add and two
+         * compares per synapse, and a bucket move for some. */
         const double de = S->d * e, c = S->c;
         if (S->tonic) {
             for (size_t k = 0; k < n; k++) {
@@ -337,7 +340,12 @@ static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     L->state = S;
     S->n = malloc((size_t)L->size * sizeof *S->n);
-    S->bq = ss_bucketq_alloc(L->size);
+    /* 2^m buckets per factor 2 of K (tau ln 2 of time): about 2 keys in
+     * each of the earliest buckets when predictions spread over a few tau. */
+    unsigned m = 4;
+    while (m < 14 && (UINT32_C(8) << m) < L->size)
+        m++;
+    S->bq = ss_bucketq_alloc(L->size, m);
     if (!S->n || !S->bq) {
         lif_destroy(L);
         return ss_error_set(err, SS_ENOMEM, "layer '%s': out of memory", L->layer->name);
