@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <spiksim/config.h>
+#include <spiksim/dataset.h>
 #include <spiksim/error.h>
 
 typedef struct cli_opts {
@@ -80,26 +81,43 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     int c;
     while ((c = getopt_long(argc, argv, ":s:cqvh", longopts, NULL)) != -1) {
         switch (c) {
-        case 's': o->sets[o->n_sets++] = optarg; break;
-        case 'c': o->check = 1; break;
+        case 's':
+            o->sets[o->n_sets++] = optarg;
+            break;
+        case 'c':
+            o->check = 1;
+            break;
         case OPT_SEED: {
             char *end;
             unsigned long long v = strtoull(optarg, &end, 10);
             if (*optarg == '\0' || *end != '\0' || optarg[0] == '-' || v > 2147483647ULL)
-                return usage_error("--seed: '%s' is not a whole number in [0, 2147483647]",
-                                   optarg);
+                return usage_error("--seed: '%s' is not a whole number in [0, 2147483647]", optarg);
             o->seed = (unsigned long)v;
             o->seed_given = 1;
             break;
         }
-        case OPT_JSON: o->json_path = optarg; break;
-        case 'q': o->verbosity = 0; break;
-        case 'v': o->verbosity = 2; break;
-        case OPT_HELP_MODEL: ss_config_print_help(stdout); return 0;
-        case OPT_VERSION: printf("spiksim %s (BLAS: %s)\n", PACKAGE_VERSION, SS_BLAS_NAME); return 0;
-        case 'h': fputs(usage_text, stdout); return 0;
-        case ':': return usage_error("option '%s' needs a value", argv[optind - 1]);
-        default: return usage_error("unknown option '%s'", argv[optind - 1]);
+        case OPT_JSON:
+            o->json_path = optarg;
+            break;
+        case 'q':
+            o->verbosity = 0;
+            break;
+        case 'v':
+            o->verbosity = 2;
+            break;
+        case OPT_HELP_MODEL:
+            ss_config_print_help(stdout);
+            return 0;
+        case OPT_VERSION:
+            printf("spiksim %s (BLAS: %s)\n", PACKAGE_VERSION, SS_BLAS_NAME);
+            return 0;
+        case 'h':
+            fputs(usage_text, stdout);
+            return 0;
+        case ':':
+            return usage_error("option '%s' needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option '%s'", argv[optind - 1]);
         }
     }
     if (optind >= argc)
@@ -133,6 +151,36 @@ static void print_model_summary(const ss_config *cfg)
     }
 }
 
+/* --check: everything a run would load, nothing simulated. */
+static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
+{
+    ss_dataset *ds = NULL;
+    if (ss_config_has_section(cfg, "data")) {
+        ds = ss_dataset_load(cfg, err);
+        if (!ds) {
+            fprintf(stderr, "spiksim: %s\n", err->msg);
+            return ss_error_exit_status(err->code);
+        }
+    }
+    if (o->verbosity > 0)
+        print_model_summary(cfg);
+    int rc = SS_OK;
+    if (ds) {
+        /* Quiet still computes the split sizes: they can be invalid. */
+        FILE *out = o->verbosity > 0 ? stdout : fopen("/dev/null", "w");
+        rc = out ? ss_dataset_print_summary(ds, cfg, out, err)
+                 : ss_error_set(err, SS_EIO, "/dev/null: cannot open");
+        if (out && out != stdout)
+            fclose(out);
+    }
+    ss_dataset_free(ds);
+    if (rc != SS_OK) {
+        fprintf(stderr, "spiksim: %s\n", err->msg);
+        return ss_error_exit_status(rc);
+    }
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
     cli_opts o = {0};
@@ -150,12 +198,12 @@ int main(int argc, char **argv)
         return ss_error_exit_status(err.code);
     }
     if (o.check) {
-        if (o.verbosity > 0)
-            print_model_summary(cfg);
-        status = 0;
+        status = check_model(cfg, &o, &err);
     } else {
-        fprintf(stderr, "spiksim: %s: simulation is not available in this build yet; "
-                        "use --check\n", o.model);
+        fprintf(stderr,
+                "spiksim: %s: simulation is not available in this build yet; "
+                "use --check\n",
+                o.model);
         status = 1;
     }
     ss_config_free(cfg);

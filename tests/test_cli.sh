@@ -36,6 +36,15 @@ expect 0 'hidden1 .*lif .*64 neurons' -- --check "$models/iris.ini"
 expect 0 'hidden1 .*lif .*128 neurons' -- --check --set layer.hidden1.size=128 "$models/iris.ini"
 expect 2 "did you mean 'tau_m_ms'" -- --check --set layer.hidden1.tau_mm=3 "$models/iris.ini"
 
+# Every shipped model validates (the MNIST ones once `make mnist` has run).
+for model in "$models"/*.ini; do
+    case $model in
+    */mnist*) [ -f "$SS_SRCDIR/data/mnist/mnist10k-images-idx3-ubyte.gz" ] || {
+        echo "(skipped $model: run make mnist)"; continue; } ;;
+    esac
+    expect 0 '^split: ' -- --check "$model"
+done
+
 printf '[layer.a]\nsize = 4\n[layer.b]\nsize = 2\ntau_mm = 3\n' >"$tmp/bad.ini"
 expect 2 "bad.ini:5: unknown key 'tau_mm' in \[layer.b\] (did you mean 'tau_m_ms'?)" -- --check "$tmp/bad.ini"
 # --quiet prints nothing on success.

@@ -40,8 +40,8 @@ typedef struct ss_section_spec {
 } ss_section_spec;
 
 typedef struct ss_key_spec {
-    const char *section;       /* a ss_section_spec name */
-    const char *key;           /* e.g. "tau_m_ms" */
+    const char *section; /* a ss_section_spec name */
+    const char *key;     /* e.g. "tau_m_ms" */
     ss_key_type type;
     const char *default_value; /* as written in a file; NULL: required */
     double min, max;           /* numbers and list items, inclusive */
@@ -59,8 +59,7 @@ typedef struct ss_config ss_config;
 /* Loads and validates path, then applies each "SECTION.KEY=VALUE" of sets in
  * order (validated like a line of the file, errors prefixed "--set ...").
  * NULL on error, with err's message "FILE:LINE: ...". */
-ss_config *ss_config_load(const char *path, const char *const *sets, size_t n_sets,
-                          ss_error *err);
+ss_config *ss_config_load(const char *path, const char *const *sets, size_t n_sets, ss_error *err);
 void ss_config_free(ss_config *cfg);
 
 /* Applies one more "SECTION.KEY=VALUE" override after loading (same checks). */

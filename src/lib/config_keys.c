@@ -34,9 +34,9 @@ static const ss_key_spec keys[] = {
     {"data", "dataset", SS_KEY_ENUM, NULL, 0, 0, "iris|mnist",
      "which dataset the file at path holds"},
     {"data", "path", SS_KEY_PATH, NULL, 0, 0, NULL,
-     "IRIS CSV file, or MNIST training images in IDX format (.gz allowed)"},
-    {"data", "labels", SS_KEY_PATH, "", 0, 0, NULL,
-     "MNIST: IDX labels matching path"},
+     "IRIS CSV, or MNIST images in IDX (.gz allowed): the whole set for the fixed split, or "
+     "the official training images when test_path is given"},
+    {"data", "labels", SS_KEY_PATH, "", 0, 0, NULL, "MNIST: IDX labels matching path"},
     {"data", "test_path", SS_KEY_PATH, "", 0, 0, NULL,
      "MNIST: official test images; when given, the official train/test split is used"},
     {"data", "test_labels", SS_KEY_PATH, "", 0, 0, NULL, "MNIST: labels matching test_path"},
@@ -47,9 +47,9 @@ static const ss_key_spec keys[] = {
     {"data", "classes", SS_KEY_STRING, "", 0, 0, NULL,
      "class subset in order (e.g. 4,9 or versicolor,virginica); labels become 0..n-1"},
     {"data", "max_train", SS_KEY_INT, "0", 0, BIG, NULL,
-     "use at most this many training samples, in split order (0: all)"},
+     "use at most this many training samples, in split order (classes interleaved; 0: all)"},
     {"data", "max_test", SS_KEY_INT, "0", 0, BIG, NULL,
-     "use at most this many test samples, in split order (0: all)"},
+     "use at most this many test samples, in split order (classes interleaved; 0: all)"},
 
     /* [encoding] */
     {"encoding", "scheme", SS_KEY_ENUM, "poisson", 0, 0, "poisson|regular",
@@ -87,7 +87,8 @@ static const ss_key_spec keys[] = {
      "lif_exp: decay of inhibitory synaptic current"},
     {"layer", "rate_hz", SS_KEY_DOUBLE, "10", 0, 1e6, NULL, "poisson: firing rate"},
     {"layer", "isi_ms", SS_KEY_DOUBLE, "10", 1e-6, BIG, NULL, "regular: interval between spikes"},
-    {"layer", "start_ms", SS_KEY_DOUBLE, "0", 0, BIG, NULL, "poisson, regular: first possible spike"},
+    {"layer", "start_ms", SS_KEY_DOUBLE, "0", 0, BIG, NULL,
+     "poisson, regular: first possible spike"},
     {"layer", "spike_file", SS_KEY_PATH, "", 0, 0, NULL,
      "spike_file: CSV of time_ms,neuron rows, times sorted"},
 

@@ -1,0 +1,74 @@
+/* Results of a run and their two renderings: the text summary printed after
+ * every run and the --json file.
+ *
+ * A run is one or more folds (IRIS `folds = all` runs five); each fold holds
+ * the spiking network's and the backprop baseline's accuracies, confusion
+ * matrices, timings, and one FGSM row per epsilon.  Means and standard
+ * deviations over folds are computed here (GSL statistics), not by callers.
+ */
+#ifndef SPIKSIM_REPORT_H
+#define SPIKSIM_REPORT_H
+
+#include <stdio.h>
+#include <spiksim/error.h>
+#include <spiksim/readout.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ss_fgsm_row {
+    double eps;
+    double backprop_whitebox;          /* MLP accuracy on its own FGSM inputs */
+    double snn_surrogate_whitebox;     /* SNN accuracy on inputs crafted on its surrogate */
+    double snn_transfer_from_backprop; /* SNN accuracy on inputs crafted on the MLP */
+    double surrogate_clean_accuracy;   /* the surrogate's own accuracy on clean inputs */
+} ss_fgsm_row;
+
+typedef struct ss_fold_result {
+    int fold; /* test fold index, or -1 for a fixed split */
+    size_t n_train, n_test;
+    /* spiking network */
+    double train_accuracy, test_accuracy;
+    ss_confusion *confusion;                            /* test split */
+    double *epoch_train_accuracy, *epoch_test_accuracy; /* per epoch, NAN when not measured */
+    size_t n_epochs;
+    double train_s, test_s;
+    long long spikes, synaptic_events, samples_presented;
+    /* backprop baseline (has_backprop = 0 when [evaluate] baseline = none) */
+    int has_backprop;
+    double bp_train_accuracy, bp_test_accuracy, bp_train_s;
+    ss_confusion *bp_confusion;
+    ss_fgsm_row *fgsm;
+    size_t n_fgsm;
+    size_t fgsm_samples; /* test samples attacked */
+} ss_fold_result;
+
+typedef struct ss_results {
+    const char *model;   /* model file path */
+    const char *dataset; /* "iris", "mnist" */
+    const char *split;   /* e.g. "iris 5-fold", "MNIST-10k k%5==4" */
+    unsigned long seed;
+    size_t n_classes;
+    const char *const *class_names;
+    ss_fold_result *folds;
+    size_t n_folds;
+} ss_results;
+
+/* Allocates n_folds empty folds with confusion matrices for n_classes. */
+int ss_results_init(ss_results *r, size_t n_folds, size_t n_classes, ss_error *err);
+void ss_results_free(ss_results *r);
+/* Allocates per-epoch arrays (NAN-filled) and n_fgsm rows in one fold. */
+int ss_fold_result_reserve(ss_fold_result *f, size_t n_epochs, size_t n_fgsm, ss_error *err);
+
+/* Mean and sample sd over folds of a field picked by offset, e.g.
+ * ss_results_stat(r, offsetof(ss_fold_result, test_accuracy), &sd). */
+double ss_results_stat(const ss_results *r, size_t field_offset, double *sd);
+
+void ss_results_print(const ss_results *r, FILE *out);
+int ss_results_write_json(const ss_results *r, const char *path, ss_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
