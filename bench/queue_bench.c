@@ -218,7 +218,7 @@ static double run(qkind kind, const op *ops, const double *k0, uint32_t *mins, d
     unsigned m = 4; /* as layer_lif.c chooses it */
     while (m < 14 && (UINT32_C(8) << m) < N)
         m++;
-    ss_bucketq *bq = ss_bucketq_alloc(N, m);
+    ss_bucketq *bq = ss_bucketq_alloc(N, m, NULL, 0);
     for (uint32_t i = 0; i < N; i++)
         b.pos[i] = UINT32_MAX;
     for (uint32_t s = 0; s < N; s++) {

@@ -3,7 +3,7 @@
 
 #include <stdlib.h>
 
-ss_bucketq *ss_bucketq_alloc(uint32_t n_slots, unsigned m)
+ss_bucketq *ss_bucketq_alloc(uint32_t n_slots, unsigned m, void *records, size_t stride)
 {
     ss_bucketq *q = calloc(1, sizeof *q);
     if (!q)
@@ -13,13 +13,19 @@ ss_bucketq *ss_bucketq_alloc(uint32_t n_slots, unsigned m)
     q->shift = 52 - m;
     q->n_buckets = (SS_BQ_BINADES << m) + 1;
     q->head = malloc(q->n_buckets * sizeof *q->head);
-    q->sl = malloc(n * sizeof *q->sl);
-    if (!q->head || !q->sl) {
+    if (records) {
+        q->base = records;
+        q->stride = stride;
+    } else {
+        q->base = q->own = malloc(n * sizeof(ss_bq_slot));
+        q->stride = sizeof(ss_bq_slot);
+    }
+    if (!q->head || !q->base) {
         ss_bucketq_free(q);
         return NULL;
     }
     for (uint32_t s = 0; s < n_slots; s++)
-        q->sl[s].bkt = SS_BQ_NONE;
+        ss_bq_sl(q, s)->prev = SS_BQ_GONE;
     for (uint32_t b = 0; b < q->n_buckets; b++)
         q->head[b] = SS_BQ_NONE;
     q->cur = q->n_buckets;
@@ -32,17 +38,16 @@ void ss_bucketq_free(ss_bucketq *q)
     if (!q)
         return;
     free(q->head);
-    free(q->sl);
+    free(q->own);
     free(q);
 }
 
 void ss_bucketq_clear(ss_bucketq *q)
 {
     for (uint32_t s = 0; s < q->n_slots; s++)
-        if (q->sl[s].bkt != SS_BQ_NONE) {
-            q->head[q->sl[s].bkt] = SS_BQ_NONE;
-            q->sl[s].bkt = SS_BQ_NONE;
-        }
+        ss_bq_sl(q, s)->prev = SS_BQ_GONE;
+    for (uint32_t b = 0; b < q->n_buckets; b++)
+        q->head[b] = SS_BQ_NONE;
     q->n = 0;
     q->cur = q->n_buckets;
     q->min = SS_BQ_NONE;

@@ -19,30 +19,42 @@
 #include <string.h>
 
 #define SS_BQ_NONE UINT32_MAX
-#define SS_BQ_BINADES 48 /* keys up to 2^48; larger ones share the last bucket */
+#define SS_BQ_GONE (UINT32_MAX - 1) /* prev of a slot not in the queue */
+#define SS_BQ_BINADES 48            /* keys up to 2^48; larger ones share the last bucket */
 
-/* A slot's fields together: moving a key touches one cache line per slot. */
+/* A slot's fields.  They may sit at the start of a larger per-slot record
+ * (the lif layer's 32-byte neuron), so that moving a neuron's key touches the
+ * cache line its state is already in: the queue then walks the records with a
+ * stride.  A slot's bucket is not stored: it is a function of its key. */
 typedef struct ss_bq_slot {
     double key;
-    uint32_t next, prev;
-    uint32_t bkt; /* SS_BQ_NONE when absent */
+    uint32_t next, prev; /* prev SS_BQ_GONE: absent */
 } ss_bq_slot;
 
 typedef struct ss_bucketq {
     uint32_t n_slots, n_buckets;
     unsigned shift; /* 52 - m for 2^m buckets per binade */
     uint32_t *head; /* per bucket: first slot, or SS_BQ_NONE */
-    ss_bq_slot *sl;
+    char *base;     /* slot s at base + s * stride */
+    size_t stride;
+    void *own;    /* the slot records when the queue allocated them */
     uint32_t cur; /* every bucket below cur is empty */
     uint32_t min; /* cached minimum, SS_BQ_NONE: unknown or empty */
     uint32_t n;
 } ss_bucketq;
 
 /* 2^m buckets per binade: the lif layer picks m from its size so that the
- * earliest buckets hold a couple of keys each. */
-ss_bucketq *ss_bucketq_alloc(uint32_t n_slots, unsigned m);
+ * earliest buckets hold a couple of keys each.  records: n_slots records of
+ * stride bytes, each starting with an ss_bq_slot, owned by the caller; NULL
+ * to have the queue allocate bare slots. */
+ss_bucketq *ss_bucketq_alloc(uint32_t n_slots, unsigned m, void *records, size_t stride);
 void ss_bucketq_free(ss_bucketq *q);
 void ss_bucketq_clear(ss_bucketq *q);
+
+static inline ss_bq_slot *ss_bq_sl(const ss_bucketq *q, uint32_t s)
+{
+    return (ss_bq_slot *)(void *)(q->base + (size_t)s * q->stride);
+}
 
 static inline uint32_t ss_bq_bucket(const ss_bucketq *q, double k)
 {
@@ -56,46 +68,57 @@ static inline uint32_t ss_bq_bucket(const ss_bucketq *q, double k)
 
 static inline int ss_bq_less(const ss_bucketq *q, uint32_t a, uint32_t b)
 {
-    return q->sl[a].key < q->sl[b].key || (q->sl[a].key == q->sl[b].key && a < b);
+    double ka = ss_bq_sl(q, a)->key, kb = ss_bq_sl(q, b)->key;
+    return ka < kb || (ka == kb && a < b);
 }
 
+/* Unlinks s from the bucket of its current key. */
 static inline void ss_bq_unlink(ss_bucketq *q, uint32_t s)
 {
-    uint32_t p = q->sl[s].prev, nx = q->sl[s].next;
-    if (p != SS_BQ_NONE)
-        q->sl[p].next = nx;
+    ss_bq_slot *x = ss_bq_sl(q, s);
+    if (x->prev != SS_BQ_NONE)
+        ss_bq_sl(q, x->prev)->next = x->next;
     else
-        q->head[q->sl[s].bkt] = nx;
-    if (nx != SS_BQ_NONE)
-        q->sl[nx].prev = p;
+        q->head[ss_bq_bucket(q, x->key)] = x->next;
+    if (x->next != SS_BQ_NONE)
+        ss_bq_sl(q, x->next)->prev = x->prev;
 }
 
 static inline void ss_bq_link(ss_bucketq *q, uint32_t s, uint32_t b)
 {
+    ss_bq_slot *x = ss_bq_sl(q, s);
     uint32_t h = q->head[b];
-    q->sl[s].next = h;
-    q->sl[s].prev = SS_BQ_NONE;
+    x->next = h;
+    x->prev = SS_BQ_NONE;
     if (h != SS_BQ_NONE)
-        q->sl[h].prev = s;
+        ss_bq_sl(q, h)->prev = s;
     q->head[b] = s;
-    q->sl[s].bkt = b;
     if (b < q->cur)
         q->cur = b;
+}
+
+static inline int ss_bucketq_contains(const ss_bucketq *q, uint32_t s)
+{
+    return ss_bq_sl(q, s)->prev != SS_BQ_GONE;
 }
 
 /* Inserts slot s with key k, or moves it there. */
 static inline void ss_bucketq_set(ss_bucketq *q, uint32_t s, double k)
 {
+    ss_bq_slot *x = ss_bq_sl(q, s);
     uint32_t b = ss_bq_bucket(q, k);
-    uint32_t old = q->sl[s].bkt;
-    int up = old != SS_BQ_NONE && k > q->sl[s].key;
-    q->sl[s].key = k;
-    if (old != b) {
-        if (old != SS_BQ_NONE)
-            ss_bq_unlink(q, s);
-        else
-            q->n++;
+    int present = x->prev != SS_BQ_GONE;
+    int up = present && k > x->key;
+    if (!present) {
+        q->n++;
+        x->key = k;
         ss_bq_link(q, s, b);
+    } else if (ss_bq_bucket(q, x->key) != b) {
+        ss_bq_unlink(q, s);
+        x->key = k;
+        ss_bq_link(q, s, b);
+    } else {
+        x->key = k;
     }
     if (q->min == s) {
         if (up)
@@ -110,11 +133,14 @@ static inline void ss_bucketq_set(ss_bucketq *q, uint32_t s, double k)
 /* Lowers the key of a present slot (the hot path: an excitatory input). */
 static inline void ss_bucketq_lower(ss_bucketq *q, uint32_t s, double k)
 {
+    ss_bq_slot *x = ss_bq_sl(q, s);
     uint32_t b = ss_bq_bucket(q, k);
-    q->sl[s].key = k;
-    if (b != q->sl[s].bkt) {
+    if (ss_bq_bucket(q, x->key) != b) {
         ss_bq_unlink(q, s);
+        x->key = k;
         ss_bq_link(q, s, b);
+    } else {
+        x->key = k;
     }
     if (q->min != SS_BQ_NONE && q->min != s && ss_bq_less(q, s, q->min))
         q->min = s;
@@ -122,18 +148,14 @@ static inline void ss_bucketq_lower(ss_bucketq *q, uint32_t s, double k)
 
 static inline void ss_bucketq_remove(ss_bucketq *q, uint32_t s)
 {
-    if (q->sl[s].bkt == SS_BQ_NONE)
+    ss_bq_slot *x = ss_bq_sl(q, s);
+    if (x->prev == SS_BQ_GONE)
         return;
     ss_bq_unlink(q, s);
-    q->sl[s].bkt = SS_BQ_NONE;
+    x->prev = SS_BQ_GONE;
     q->n--;
     if (q->min == s)
         q->min = SS_BQ_NONE;
-}
-
-static inline int ss_bucketq_contains(const ss_bucketq *q, uint32_t s)
-{
-    return q->sl[s].bkt != SS_BQ_NONE;
 }
 
 /* The slot with the smallest (key, slot), SS_BQ_NONE when empty. */
@@ -144,7 +166,7 @@ static inline uint32_t ss_bucketq_min(ss_bucketq *q)
     while (q->head[q->cur] == SS_BQ_NONE)
         q->cur++;
     uint32_t best = q->head[q->cur];
-    for (uint32_t s = q->sl[best].next; s != SS_BQ_NONE; s = q->sl[s].next)
+    for (uint32_t s = ss_bq_sl(q, best)->next; s != SS_BQ_NONE; s = ss_bq_sl(q, s)->next)
         if (ss_bq_less(q, s, best))
             best = s;
     q->min = best;

@@ -33,9 +33,9 @@
 #include <stdlib.h>
 
 typedef struct lif_n {
+    ss_bq_slot q;   /* q.key: this neuron's key in the queue, INFINITY when absent */
     double a;       /* (V - V_inf) E(t), see above */
     double ref_end; /* inputs before this time are ignored */
-    double hk;      /* this neuron's key in the queue, INFINITY when absent */
 } lif_n;
 
 /* Per-neuron constants once ss_engine_set_bias() has been used. */
@@ -86,7 +86,7 @@ static void publish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
         S->pub_j = SS_BQ_NONE;
         return;
     }
-    double k = S->bq->sl[j].key;
+    double k = S->n[j].q.key;
     double t = S->tb + S->tau * log(k);
     /* Rounding may put a crossing due now a hair in the past. */
     if (t < eng->now)
@@ -99,17 +99,18 @@ static void publish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
 static inline void republish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
 {
     uint32_t j = ss_bucketq_min(S->bq);
-    if (j == SS_BQ_NONE ? S->pub_j != SS_BQ_NONE : (j != S->pub_j || S->bq->sl[j].key != S->pub_k))
+    if (j == SS_BQ_NONE ? S->pub_j != SS_BQ_NONE : (j != S->pub_j || S->n[j].q.key != S->pub_k))
         publish(eng, L, S);
 }
 
 static void set_key(lif_state *S, uint32_t j, double k)
 {
-    S->n[j].hk = k;
-    if (isinf(k))
+    if (isinf(k)) {
         ss_bucketq_remove(S->bq, j);
-    else
-        ss_bucketq_set(S->bq, j, k);
+        S->n[j].q.key = INFINITY;
+    } else {
+        ss_bucketq_set(S->bq, j, k); /* it compares with the old key: not before */
+    }
 }
 
 /* The exact key of neuron j from its a: finite only for a tonic neuron. */
@@ -126,12 +127,11 @@ static void rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
     for (uint32_t j = 0; j < L->size; j++) {
         lif_n *nj = &S->n[j];
         nj->a *= s;
-        if (isinf(nj->hk))
+        if (isinf(nj->q.key))
             continue;
         /* Scaling a and K separately may round them apart: keep K a lower
          * bound of the exact key, which is all the queue relies on. */
-        nj->hk = fmin(nj->hk * s, exact_key(S, j));
-        ss_bucketq_set(S->bq, j, nj->hk);
+        ss_bucketq_set(S->bq, j, fmin(nj->q.key * s, exact_key(S, j)));
     }
     publish(eng, L, S);
 }
@@ -175,10 +175,8 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
                     continue;
                 }
                 double key = a * c;
-                if (key < nj->hk) {
-                    nj->hk = key;
+                if (key < nj->q.key)
                     ss_bucketq_lower(S->bq, j, key);
-                }
             }
         } else {
             for (size_t k = 0; k < n; k++) {
@@ -207,10 +205,8 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
             }
             if (p->d < 0) {
                 double key = a * p->c;
-                if (key < nj->hk) {
-                    nj->hk = key;
+                if (key < nj->q.key)
                     ss_bucketq_lower(S->bq, j, key);
-                }
             }
         }
     }
@@ -225,7 +221,7 @@ static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
     lif_n *nj = &S->n[j];
     if (t >= nj->ref_end && nj->a >= nd(S, j) * lif_E(S, t)) {
         fire(eng, L, S, j, t); /* at or above threshold */
-    } else if (nj->hk < exact_key(S, j)) {
+    } else if (nj->q.key < exact_key(S, j)) {
         /* A stale lower bound.  Re-keying changes no state anyone can see,
          * so fix every stale entry that surfaces before publishing the
          * layer's next event once (most entries are stale: inhibition only
@@ -236,7 +232,7 @@ static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
             if (j == SS_BQ_NONE)
                 break;
             nj = &S->n[j];
-        } while (nj->hk < exact_key(S, j));
+        } while (nj->q.key < exact_key(S, j));
     } else {
         fire(eng, L, S, j, t); /* the predicted crossing */
     }
@@ -339,13 +335,15 @@ static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
     if (!S)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     L->state = S;
-    S->n = malloc((size_t)L->size * sizeof *S->n);
+    /* 32-byte records on 64-byte lines: one line per neuron touched. */
+    size_t bytes = ((size_t)L->size * sizeof *S->n + 63) / 64 * 64;
+    S->n = aligned_alloc(64, bytes);
     /* 2^m buckets per factor 2 of K (tau ln 2 of time): about 2 keys in
      * each of the earliest buckets when predictions spread over a few tau. */
     unsigned m = 4;
     while (m < 14 && (UINT32_C(8) << m) < L->size)
         m++;
-    S->bq = ss_bucketq_alloc(L->size, m);
+    S->bq = ss_bucketq_alloc(L->size, m, S->n, sizeof *S->n);
     if (!S->n || !S->bq) {
         lif_destroy(L);
         return ss_error_set(err, SS_ENOMEM, "layer '%s': out of memory", L->layer->name);
