@@ -18,8 +18,11 @@
  * neuron moves to an earlier bucket, or stays).  An inhibitory one moves K up
  * and is not: the queue keeps the old K as a lower bound, and when that entry
  * is the earliest it is checked against the exact K and re-keyed if stale.
- * Inhibition thus costs no queue work; docs/engine.md has the measurements
- * (eager updates, binary, 4-ary and pairing heaps).
+ * Inhibition thus costs no queue work.  Predictions far ahead are even
+ * stored a little early on purpose (bound_key), so that excitatory inputs
+ * that move them by less than that need no queue work either.
+ * docs/engine.md has the measurements (eager updates, binary, 4-ary and
+ * pairing heaps, the slack).
  *
  * The refractory period is folded into a: at a spike, a is set to the value
  * that gives V = V_reset at t + t_ref, and inputs before then are ignored (V is
@@ -48,6 +51,7 @@ typedef struct lif_state {
     lif_pn *pn;
     ss_bucketq *bq; /* keys K by neuron */
     double tb, tau, inv_tau, t_ref, v_reset, v_th, e_l;
+    double slack, slack2, e_tref; /* e^{-SLACK_TAU}, e^{2 SLACK_TAU}, e^{-t_ref/tau} */
     double v_inf, d, c;
     int tonic;
     double pub_k;   /* the head last published to the top queue */
@@ -58,6 +62,9 @@ typedef struct lif_state {
  * double range, and inside the bucket queue's 2^48 (e^33) for keys of spikes
  * due within a few tau. */
 #define REBASE_SPAN 24.0
+#ifndef SLACK_TAU
+#define SLACK_TAU 0.3
+#endif
 
 static inline double lif_E(const lif_state *S, double t)
 {
@@ -119,6 +126,17 @@ static inline double exact_key(const lif_state *S, uint32_t j)
     return nd(S, j) < 0 ? S->n[j].a * nc(S, j) : INFINITY;
 }
 
+/* The key to store for neuron j at a time where E = e_now: a prediction more
+ * than 2 SLACK_TAU tau ahead is stored SLACK_TAU tau early.  Still a lower
+ * bound (the entry surfaces early and is re-keyed, now exactly), but the
+ * excitatory inputs that move the spike earlier by less than the slack need
+ * no queue work at all. */
+static inline double bound_key(const lif_state *S, uint32_t j, double e_now)
+{
+    double k = exact_key(S, j);
+    return k > e_now * S->slack2 ? k * S->slack : k;
+}
+
 static void rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
 {
     double s = exp(-(t - S->tb) * S->inv_tau);
@@ -146,8 +164,9 @@ static void fire(ss_engine *eng, ss_layer_rt *L, lif_state *S, uint32_t j, doubl
 {
     lif_n *nj = &S->n[j];
     nj->ref_end = t + S->t_ref;
-    nj->a = (S->v_reset - nv_inf(S, j)) * lif_E(S, nj->ref_end);
-    set_key(S, j, exact_key(S, j));
+    double e_ref = lif_E(S, nj->ref_end);
+    nj->a = (S->v_reset - nv_inf(S, j)) * e_ref;
+    set_key(S, j, bound_key(S, j, e_ref * S->e_tref));
     ss__emit(eng, L, j, t);
 }
 
@@ -217,24 +236,30 @@ static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
 {
     lif_state *S = L->state;
     maybe_rebase(eng, L, S, t);
+    const double e_now = lif_E(S, t);
+    /* The earliest entry is due.  It is a spike when the neuron is at
+     * threshold or its key is exact.  Otherwise it is a lower bound (left by
+     * inhibition, or stored early on purpose, see bound_key): re-key it, and
+     * go on with every entry that is due too before publishing the layer's
+     * next event once; re-keying changes no state anyone can see. */
     uint32_t j = ss_bucketq_min(S->bq);
-    lif_n *nj = &S->n[j];
-    if (t >= nj->ref_end && nj->a >= nd(S, j) * lif_E(S, t)) {
-        fire(eng, L, S, j, t); /* at or above threshold */
-    } else if (nj->q.key < exact_key(S, j)) {
-        /* A stale lower bound.  Re-keying changes no state anyone can see,
-         * so fix every stale entry that surfaces before publishing the
-         * layer's next event once (most entries are stale: inhibition only
-         * ever leaves bounds behind). */
-        do {
-            set_key(S, j, exact_key(S, j));
-            j = ss_bucketq_min(S->bq);
-            if (j == SS_BQ_NONE)
-                break;
-            nj = &S->n[j];
-        } while (nj->q.key < exact_key(S, j));
-    } else {
-        fire(eng, L, S, j, t); /* the predicted crossing */
+    for (int first = 1;; first = 0) {
+        lif_n *nj = &S->n[j];
+        if (!first && nj->q.key > e_now)
+            break; /* not due yet */
+        if (t >= nj->ref_end && nj->a >= nd(S, j) * e_now) {
+            fire(eng, L, S, j, t); /* at or above threshold */
+            break;
+        }
+        double exact = exact_key(S, j);
+        if (!(nj->q.key < exact)) {
+            fire(eng, L, S, j, t); /* the predicted crossing */
+            break;
+        }
+        set_key(S, j, bound_key(S, j, e_now));
+        j = ss_bucketq_min(S->bq);
+        if (j == SS_BQ_NONE)
+            break;
     }
     publish(eng, L, S);
 }
@@ -359,6 +384,9 @@ static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
     S->c = 1.0 / S->d;
     S->tonic = S->d < 0;
     S->pub_j = SS_BQ_NONE;
+    S->slack = exp(-SLACK_TAU);
+    S->slack2 = exp(2 * SLACK_TAU);
+    S->e_tref = exp(-S->t_ref * S->inv_tau);
     return SS_OK;
 }
 
