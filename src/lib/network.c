@@ -449,19 +449,21 @@ double ss_projection_bytes_per_synapse_total(const ss_projection *p)
     return p->n_syn ? (double)projection_bytes(p) / (double)p->n_syn : 0;
 }
 
-/* Per-neuron bytes of the engine's state for each layer type (neuron record,
- * its queue slot and position); see layer_*.c. */
+/* Per-neuron bytes of the engine's state for each layer type, see layer_*.c:
+ * lif, a 32-byte record plus its share of the bucket heads (about as much);
+ * lif_exp, a 48-byte record plus a heap entry and position; sources, a heap
+ * entry and position plus a counter. */
 static size_t state_bytes_per_neuron(ss_layer_type type)
 {
     switch (type) {
     case SS_LAYER_LIF:
-        return 24 + 24 + 4;
+        return 32 + 32;
     case SS_LAYER_LIF_EXP:
         return 48 + 24 + 4;
     case SS_LAYER_SPIKE_FILE:
         return 0;
     default:
-        return 16 + 24 + 4;
+        return 24 + 4 + 8;
     }
 }
 
