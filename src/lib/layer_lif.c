@@ -55,7 +55,8 @@ typedef struct lif_state {
     double v_inf, d, c;
     int tonic;
     double pub_k;   /* the head last published to the top queue */
-    uint32_t pub_j; /* SS_QUEUE_ABSENT: nothing published */
+    double pub_t;   /* its time, tb + tau ln pub_k exactly (NAN when clamped to now) */
+    uint32_t pub_j; /* SS_BQ_NONE: nothing published */
 } lif_state;
 
 /* E(t) stays below e^REBASE_SPAN (+ t_ref/tau) between rebases: well inside
@@ -95,9 +96,12 @@ static void publish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
     }
     double k = S->n[j].q.key;
     double t = S->tb + S->tau * log(k);
+    S->pub_t = t;
     /* Rounding may put a crossing due now a hair in the past. */
-    if (t < eng->now)
+    if (t < eng->now) {
         t = eng->now;
+        S->pub_t = NAN;
+    }
     ss__publish(eng, L, t, ss_event_kid(SS_EV_SPIKE, L->offset + j));
     S->pub_k = k;
     S->pub_j = j;
@@ -236,7 +240,8 @@ static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
 {
     lif_state *S = L->state;
     maybe_rebase(eng, L, S, t);
-    const double e_now = lif_E(S, t);
+    /* E(t) is the key just published, unless t was clamped: no exp. */
+    const double e_now = t == S->pub_t ? S->pub_k : lif_E(S, t);
     /* The earliest entry is due.  It is a spike when the neuron is at
      * threshold or its key is exact.  Otherwise it is a lower bound (left by
      * inhibition, or stored early on purpose, see bound_key): re-key it, and
