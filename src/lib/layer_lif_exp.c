@@ -55,11 +55,11 @@ static void advance(const lx_state *S, const ss_lif_exp_k *k, lx_n *x, double t)
         if (t <= x->ref_end)
             return;
     }
-    double dt = t - x->t_last;
+    double dt = t - x->t_last, de, di;
     ss_lif_exp_state s = {x->v, x->ie, x->ii};
-    x->v = ss_lif_exp_k_potential(k, &s, dt);
-    x->ie *= exp(-dt * k->ch[0].inv_tau);
-    x->ii *= exp(-dt * k->ch[1].inv_tau);
+    x->v = ss_lif_exp_k_step(k, &s, dt, &de, &di);
+    x->ie *= de;
+    x->ii *= di;
     x->t_last = t;
 }
 

@@ -24,6 +24,10 @@ void ss_lif_exp_k_init(ss_lif_exp_k *k, const ss_neuron_params *p);
 double ss_syn_response(const ss_lif_exp_k *k, const ss_syn_channel *c, double s);
 /* V(s) from (V0, I_e, I_i) at s = 0. */
 double ss_lif_exp_k_potential(const ss_lif_exp_k *k, const ss_lif_exp_state *x, double s);
+/* The same, also giving the currents' decay factors over s (one exponential
+ * per time constant in all). */
+double ss_lif_exp_k_step(const ss_lif_exp_k *k, const ss_lif_exp_state *x, double s,
+                         double *decay_e, double *decay_i);
 /* An upper bound of V over all s >= 0 (each positive term at its maximum):
  * below v_th it proves no spike, with no search. */
 double ss_lif_exp_k_bound(const ss_lif_exp_k *k, const ss_lif_exp_state *x);
