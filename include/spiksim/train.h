@@ -44,6 +44,7 @@ void ss_classifier_set_log(ss_classifier *c, FILE *log);
 ss_network *ss_classifier_network(ss_classifier *c);
 ss_engine *ss_classifier_engine(ss_classifier *c);
 const ss_encoder *ss_classifier_encoder(const ss_classifier *c);
+const ss_learner *ss_classifier_learner(const ss_classifier *c);
 size_t ss_classifier_input_layer(const ss_classifier *c);
 size_t ss_classifier_output_layer(const ss_classifier *c);
 

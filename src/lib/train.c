@@ -217,6 +217,11 @@ const ss_encoder *ss_classifier_encoder(const ss_classifier *c)
     return &c->enc;
 }
 
+const ss_learner *ss_classifier_learner(const ss_classifier *c)
+{
+    return c->learner;
+}
+
 size_t ss_classifier_input_layer(const ss_classifier *c)
 {
     return c->input;
