@@ -3,6 +3,7 @@
 
 #include <spiksim/ann.h>
 #include <spiksim/attack.h>
+#include <spiksim/figures.h>
 #include <spiksim/progress.h>
 #include <spiksim/surrogate.h>
 #include <spiksim/train.h>
@@ -120,8 +121,10 @@ static int run_baseline(const ss_config *cfg, const ss_run_options *opt, const s
 
 /* One fold: split, spiking classifier, baseline and attacks, result. */
 static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_options *opt, int fold,
-                    ss_fold_result *res, ss_progress *progress, ss_error *err)
+                    int first, const char *const *class_names, ss_fold_result *res,
+                    ss_progress *progress, ss_error *err)
 {
+    ss_capture *cap = NULL;
     ss_split *split = NULL;
     int rc = ss_dataset_split_config(ds, cfg, fold, &split, err);
     if (rc != SS_OK)
@@ -141,6 +144,27 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
     }
     if (rc == SS_OK && opt->verbose)
         ss_classifier_set_log(c, stderr);
+    /* Rasters and pictures come from the first fold. */
+    if (rc == SS_OK && first && (opt->raster_path || opt->plot_dir)) {
+        ss_raster_request req;
+        if (opt->raster)
+            req = *opt->raster;
+        else {
+            ss_raster_request_default(&req);
+            if (!opt->raster_path) /* pictures alone: the first ten test samples */
+                rc = ss_raster_samples_parse("test:0-9", &req.samples, err);
+        }
+        if (rc == SS_OK)
+            cap = ss_capture_alloc(&req, ss_classifier_network(c), ss_classifier_output_layer(c),
+                                   class_names, split->n_classes,
+                                   ss_config_double(cfg, "encoding", "presentation_ms"), err);
+        if (!cap && rc == SS_OK)
+            rc = err && err->code ? err->code : SS_ENOMEM;
+        if (cap) {
+            rc = ss_engine_add_observer(ss_classifier_engine(c), ss_capture_spike, cap);
+            ss_classifier_set_listener(c, ss_capture_presentation, cap);
+        }
+    }
     if (rc == SS_OK && opt->load_path)
         rc = ss_classifier_load(c, opt->load_path, err);
     if (rc == SS_OK && !opt->no_train) {
@@ -163,8 +187,19 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
         res->test_s = ss_now_s() - t0;
         res->samples_presented += (long long)split->n_test;
     }
+    /* The attacks present samples too: they make no raster columns. */
+    if (c)
+        ss_classifier_set_listener(c, NULL, NULL);
     if (rc == SS_OK && strcmp(ss_config_string(cfg, "evaluate", "baseline"), "backprop") == 0)
         rc = run_baseline(cfg, opt, split, c, res, progress, err);
+    if (rc == SS_OK && cap && opt->raster_path)
+        rc = ss_figures_raster(cap, opt->raster_path, opt->raster_format,
+                               opt->raster ? opt->raster->max_spikes : 0, stderr, err);
+    if (rc == SS_OK && cap && opt->plot_dir)
+        rc = ss_figures_plots(opt->plot_dir, cap, res, c, split->n_features, err);
+    if (cap)
+        ss_engine_remove_observer(ss_classifier_engine(c), ss_capture_spike, cap);
+    ss_capture_free(cap);
     ss_classifier_free(c);
     ss_split_free(split);
     return rc;
@@ -200,7 +235,8 @@ int ss_run_classifier(const ss_config *cfg, const ss_dataset *ds, const ss_run_o
     for (int k = 0; k < count && rc == SS_OK; k++) {
         if (count > 1 && !opt->quiet)
             fprintf(stderr, "spiksim: fold %d of %d\n", k + 1, count);
-        rc = run_fold(cfg, ds, opt, first + k, &results->folds[k], &progress, err);
+        rc = run_fold(cfg, ds, opt, first + k, k == 0, results->class_names, &results->folds[k],
+                      &progress, err);
     }
     return rc;
 }

@@ -95,6 +95,13 @@ static int fill_stats(ss_run_stats *stats, const ss_network *net, const ss_engin
 int ss_simulate_free(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
                      ss_run_stats *stats, ss_error *err)
 {
+    return ss_simulate_free_with(cfg, seed, raster_csv_path, NULL, NULL, stats, err);
+}
+
+int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
+                          ss_simulate_start_fn on_start, void *ctx, ss_run_stats *stats,
+                          ss_error *err)
+{
     ss_run_stats local;
     if (!stats)
         stats = &local;
@@ -133,6 +140,8 @@ int ss_simulate_free(const ss_config *cfg, unsigned long seed, const char *raste
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto done;
     }
+    if (on_start && (rc = on_start(ctx, net, eng, err)) != SS_OK)
+        goto done;
     for (size_t i = 0; i < ss_network_n_neurons(net); i++)
         isi.acc[i] = (isi_acc){NAN, 0, 0, 0};
     if (raster_csv_path) {
