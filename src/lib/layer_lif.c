@@ -9,21 +9,23 @@
  *   - V(t) >= V_th  is    a >= (V_th - V_inf) E(t)    (no division)
  *   - a tonic neuron (V_inf > V_th) fires undisturbed when E(t) reaches
  *     K = a / (V_th - V_inf), so K orders the layer's predicted spikes exactly
- *     as their times do, and the layer's heap is keyed by K (no log per
- *     synapse).  Only the head's time, tb + tau ln K, is ever computed.
- * tb moves forward (rescaling every a and K) before E could overflow.
+ *     as their times do, and the layer's queue is keyed by K (no log per
+ *     synapse).  Only the earliest one's time, tb + tau ln K, is computed.
+ * tb moves forward (rescaling every a and K) before E grows large.
  *
- * Stale predictions: an excitatory input moves K down and is applied to the
- * heap at once (a sift-up, usually of zero or one level).  An inhibitory one
- * moves K up and is not: the heap keeps the old K as a lower bound, and when
- * that entry reaches the top it is checked against the exact K and re-keyed
- * if stale.  Inhibition thus costs no heap work (docs/engine.md measures
- * this against eager updates).
+ * The queue is a bucket queue on the bits of K (bucketq.h).  Stale
+ * predictions: an excitatory input moves K down and is applied at once (the
+ * neuron moves to an earlier bucket, or stays).  An inhibitory one moves K up
+ * and is not: the queue keeps the old K as a lower bound, and when that entry
+ * is the earliest it is checked against the exact K and re-keyed if stale.
+ * Inhibition thus costs no queue work; docs/engine.md has the measurements
+ * (eager updates, binary, 4-ary and pairing heaps).
  *
  * The refractory period is folded into a: at a spike, a is set to the value
  * that gives V = V_reset at t + t_ref, and inputs before then are ignored (V is
  * clamped), so no event is needed at the end of the period.
  */
+#include "bucketq.h"
 #include "engine_impl.h"
 #include "neuron_impl.h"
 
@@ -31,9 +33,9 @@
 #include <stdlib.h>
 
 typedef struct lif_n {
+    ss_bq_slot q;   /* q.key: this neuron's key in the queue, INFINITY when absent */
     double a;       /* (V - V_inf) E(t), see above */
     double ref_end; /* inputs before this time are ignored */
-    double hk;      /* this neuron's key in the heap, INFINITY when absent */
 } lif_n;
 
 /* Per-neuron constants once ss_engine_set_bias() has been used. */
@@ -44,7 +46,7 @@ typedef struct lif_pn {
 typedef struct lif_state {
     lif_n *n;
     lif_pn *pn;
-    ss_queue *heap; /* keys K, slot = kid = neuron */
+    ss_bucketq *bq; /* keys K by neuron */
     double tb, tau, inv_tau, t_ref, v_reset, v_th, e_l;
     double v_inf, d, c;
     int tonic;
@@ -52,8 +54,10 @@ typedef struct lif_state {
     uint32_t pub_j; /* SS_QUEUE_ABSENT: nothing published */
 } lif_state;
 
-/* E(t) stays below e^REBASE_SPAN (+ t_ref/tau) between rebases. */
-#define REBASE_SPAN 40.0
+/* E(t) stays below e^REBASE_SPAN (+ t_ref/tau) between rebases: well inside
+ * double range, and inside the bucket queue's 2^48 (e^33) for keys of spikes
+ * due within a few tau. */
+#define REBASE_SPAN 24.0
 
 static inline double lif_E(const lif_state *S, double t)
 {
@@ -75,36 +79,38 @@ static inline double nc(const lif_state *S, uint32_t j)
 
 static void publish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
 {
-    if (S->heap->n == 0) {
-        if (S->pub_j != SS_QUEUE_ABSENT)
+    uint32_t j = ss_bucketq_min(S->bq);
+    if (j == SS_BQ_NONE) {
+        if (S->pub_j != SS_BQ_NONE)
             ss__withdraw(eng, L);
-        S->pub_j = SS_QUEUE_ABSENT;
+        S->pub_j = SS_BQ_NONE;
         return;
     }
-    const ss_qentry *r = &S->heap->heap[0];
-    double t = S->tb + S->tau * log(r->t);
+    double k = S->n[j].q.key;
+    double t = S->tb + S->tau * log(k);
     /* Rounding may put a crossing due now a hair in the past. */
     if (t < eng->now)
         t = eng->now;
-    ss__publish(eng, L, t, ss_event_kid(SS_EV_SPIKE, L->offset + r->slot));
-    S->pub_k = r->t;
-    S->pub_j = r->slot;
+    ss__publish(eng, L, t, ss_event_kid(SS_EV_SPIKE, L->offset + j));
+    S->pub_k = k;
+    S->pub_j = j;
 }
 
 static inline void republish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
 {
-    if (S->heap->n == 0 ? S->pub_j != SS_QUEUE_ABSENT
-                        : (S->heap->heap[0].t != S->pub_k || S->heap->heap[0].slot != S->pub_j))
+    uint32_t j = ss_bucketq_min(S->bq);
+    if (j == SS_BQ_NONE ? S->pub_j != SS_BQ_NONE : (j != S->pub_j || S->n[j].q.key != S->pub_k))
         publish(eng, L, S);
 }
 
 static void set_key(lif_state *S, uint32_t j, double k)
 {
-    S->n[j].hk = k;
-    if (isinf(k))
-        ss_queue_remove_inline(S->heap, j);
-    else
-        ss_queue_set_inline(S->heap, j, k, j);
+    if (isinf(k)) {
+        ss_bucketq_remove(S->bq, j);
+        S->n[j].q.key = INFINITY;
+    } else {
+        ss_bucketq_set(S->bq, j, k); /* it compares with the old key: not before */
+    }
 }
 
 /* The exact key of neuron j from its a: finite only for a tonic neuron. */
@@ -117,16 +123,15 @@ static void rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
 {
     double s = exp(-(t - S->tb) * S->inv_tau);
     S->tb = t;
-    ss_queue_clear(S->heap);
+    ss_bucketq_clear(S->bq);
     for (uint32_t j = 0; j < L->size; j++) {
         lif_n *nj = &S->n[j];
         nj->a *= s;
-        if (isinf(nj->hk))
+        if (isinf(nj->q.key))
             continue;
         /* Scaling a and K separately may round them apart: keep K a lower
-         * bound of the exact key, which is all the heap relies on. */
-        nj->hk = fmin(nj->hk * s, exact_key(S, j));
-        ss_queue_set_inline(S->heap, j, nj->hk, j);
+         * bound of the exact key, which is all the queue relies on. */
+        ss_bucketq_set(S->bq, j, fmin(nj->q.key * s, exact_key(S, j)));
     }
     publish(eng, L, S);
 }
@@ -154,8 +159,8 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
     const double e = lif_E(S, t);
     lif_n *const neu = S->n;
     if (!S->pn) {
-        /* The hot loop of a benchmark network: one multiply-add, a compare
-         * and usually one more compare in the heap per synapse. */
+        /* The hot loop of a benchmark network: one multiply-add and two
+         * compares per synapse, and a bucket move for some. */
         const double de = S->d * e, c = S->c;
         if (S->tonic) {
             for (size_t k = 0; k < n; k++) {
@@ -170,10 +175,8 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
                     continue;
                 }
                 double key = a * c;
-                if (key < nj->hk) {
-                    nj->hk = key;
-                    ss_queue_lower_inline(S->heap, j, key);
-                }
+                if (key < nj->q.key)
+                    ss_bucketq_lower(S->bq, j, key);
             }
         } else {
             for (size_t k = 0; k < n; k++) {
@@ -202,10 +205,8 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
             }
             if (p->d < 0) {
                 double key = a * p->c;
-                if (key < nj->hk) {
-                    nj->hk = key;
-                    ss_queue_lower_inline(S->heap, j, key);
-                }
+                if (key < nj->q.key)
+                    ss_bucketq_lower(S->bq, j, key);
             }
         }
     }
@@ -216,22 +217,22 @@ static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
 {
     lif_state *S = L->state;
     maybe_rebase(eng, L, S, t);
-    uint32_t j = S->heap->heap[0].slot;
+    uint32_t j = ss_bucketq_min(S->bq);
     lif_n *nj = &S->n[j];
     if (t >= nj->ref_end && nj->a >= nd(S, j) * lif_E(S, t)) {
         fire(eng, L, S, j, t); /* at or above threshold */
-    } else if (nj->hk < exact_key(S, j)) {
+    } else if (nj->q.key < exact_key(S, j)) {
         /* A stale lower bound.  Re-keying changes no state anyone can see,
          * so fix every stale entry that surfaces before publishing the
          * layer's next event once (most entries are stale: inhibition only
          * ever leaves bounds behind). */
         do {
             set_key(S, j, exact_key(S, j));
-            if (S->heap->n == 0)
+            j = ss_bucketq_min(S->bq);
+            if (j == SS_BQ_NONE)
                 break;
-            j = S->heap->heap[0].slot;
             nj = &S->n[j];
-        } while (nj->hk < exact_key(S, j));
+        } while (nj->q.key < exact_key(S, j));
     } else {
         fire(eng, L, S, j, t); /* the predicted crossing */
     }
@@ -298,8 +299,8 @@ static void lif_reset(ss_engine *eng, ss_layer_rt *L)
     free(S->pn);
     S->pn = NULL;
     S->tb = 0;
-    ss_queue_clear(S->heap);
-    S->pub_j = SS_QUEUE_ABSENT;
+    ss_bucketq_clear(S->bq);
+    S->pub_j = SS_BQ_NONE;
     for (uint32_t j = 0; j < L->size; j++) {
         double v0 = p->v_init == SS_V_INIT_REST ? p->e_l_mv
                     : p->v_init == SS_V_INIT_RESET
@@ -321,7 +322,7 @@ static void lif_destroy(ss_layer_rt *L)
         return;
     free(S->n);
     free(S->pn);
-    ss_queue_free(S->heap);
+    ss_bucketq_free(S->bq);
     free(S);
     L->state = NULL;
 }
@@ -334,9 +335,16 @@ static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
     if (!S)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     L->state = S;
-    S->n = malloc((size_t)L->size * sizeof *S->n);
-    S->heap = ss_queue_alloc(L->size);
-    if (!S->n || !S->heap) {
+    /* 32-byte records on 64-byte lines: one line per neuron touched. */
+    size_t bytes = ((size_t)L->size * sizeof *S->n + 63) / 64 * 64;
+    S->n = aligned_alloc(64, bytes);
+    /* 2^m buckets per factor 2 of K (tau ln 2 of time): about 2 keys in
+     * each of the earliest buckets when predictions spread over a few tau. */
+    unsigned m = 4;
+    while (m < 14 && (UINT32_C(8) << m) < L->size)
+        m++;
+    S->bq = ss_bucketq_alloc(L->size, m, S->n, sizeof *S->n);
+    if (!S->n || !S->bq) {
         lif_destroy(L);
         return ss_error_set(err, SS_ENOMEM, "layer '%s': out of memory", L->layer->name);
     }
@@ -350,7 +358,7 @@ static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
     S->d = S->v_th - S->v_inf;
     S->c = 1.0 / S->d;
     S->tonic = S->d < 0;
-    S->pub_j = SS_QUEUE_ABSENT;
+    S->pub_j = SS_BQ_NONE;
     return SS_OK;
 }
 
