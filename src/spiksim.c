@@ -3,15 +3,27 @@
  * Only the CLI lives here: parse options, call the library, print.  Exit
  * status: 0 success, 2 usage/config/data error, 1 runtime failure.
  */
+#define _POSIX_C_SOURCE 200809L
 #include "config.h"
 
 #include <getopt.h>
+#include <math.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <spiksim/atomic.h>
 #include <spiksim/config.h>
+#include <spiksim/json.h>
 #include <spiksim/dataset.h>
+#include <gsl/gsl_rng.h>
+#include <spiksim/engine.h>
+#include <spiksim/figures.h>
+#include <spiksim/plot.h>
+#include <spiksim/network.h>
+#include <spiksim/experiment.h>
+#include <spiksim/report.h>
 #include <spiksim/error.h>
 
 typedef struct cli_opts {
@@ -22,8 +34,25 @@ typedef struct cli_opts {
     int seed_given;
     unsigned long seed;
     const char *json_path;
+    const char *raster_path;
+    const char *raster_format_name; /* --raster-format, NULL: from the extension */
+    ss_raster_format raster_format;
+    ss_raster_request raster; /* --raster-layers, -samples, -window, -max-spikes */
+    int raster_samples_given;
+    const char *plot_dir;
+    const char *save_path, *load_path;
+    int no_train;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
 } cli_opts;
+
+/* Set by SIGINT/SIGTERM; the run stops after the current sample. */
+static volatile sig_atomic_t stop_requested;
+
+static void on_stop_signal(int sig)
+{
+    (void)sig;
+    stop_requested = 1;
+}
 
 static const char usage_text[] =
     "Usage: spiksim [OPTIONS] MODEL.ini\n"
@@ -37,6 +66,21 @@ static const char usage_text[] =
     "      --seed N                 seed every random choice (overrides\n"
     "                               [simulation] seed)\n"
     "      --json FILE              write the results as JSON to FILE\n"
+    "      --save FILE              save the trained network (weights, thresholds,\n"
+    "                               shape) to a checkpoint FILE\n"
+    "      --load FILE              start from a checkpoint saved by --save\n"
+    "      --no-train               skip training: test the loaded network\n"
+    "      --raster FILE            write recorded spikes to FILE (.csv, .bin, .png,\n"
+    "                               .svg or .pdf; see spiksim-raster(5))\n"
+    "      --raster-format FORMAT   csv, bin, png, svg or pdf (default: from FILE)\n"
+    "      --raster-layers LIST     record only these layers (comma-separated)\n"
+    "      --raster-samples SPEC    which presentations: all, N, train, test,\n"
+    "                               PHASE:I or PHASE:I-J, comma-separated\n"
+    "      --raster-window T0:T1    only spikes in [T0, T1) ms of each presentation\n"
+    "                               (absolute time for free-running models)\n"
+    "      --raster-max-spikes N    keep at most the first N spikes, with a warning\n"
+    "      --plot-dir DIR           write raster, rates, learning, fgsm and\n"
+    "                               receptive-field pictures (PNG) to DIR\n"
     "  -q, --quiet                  print nothing but errors\n"
     "  -v, --verbose                print more detail\n"
     "      --help-model             list every model-file section and key\n"
@@ -46,7 +90,22 @@ static const char usage_text[] =
     "Exit status: 0 success, 1 runtime failure, 2 usage, model or data error.\n"
     "See spiksim(1) and spiksim.ini(5).\n";
 
-enum { OPT_SEED = 256, OPT_JSON, OPT_HELP_MODEL, OPT_VERSION };
+enum {
+    OPT_SEED = 256,
+    OPT_JSON,
+    OPT_SAVE,
+    OPT_LOAD,
+    OPT_NO_TRAIN,
+    OPT_RASTER,
+    OPT_RASTER_FORMAT,
+    OPT_RASTER_LAYERS,
+    OPT_RASTER_SAMPLES,
+    OPT_RASTER_WINDOW,
+    OPT_RASTER_MAX_SPIKES,
+    OPT_PLOT_DIR,
+    OPT_HELP_MODEL,
+    OPT_VERSION
+};
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -64,6 +123,16 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         {"check", no_argument, NULL, 'c'},
         {"seed", required_argument, NULL, OPT_SEED},
         {"json", required_argument, NULL, OPT_JSON},
+        {"save", required_argument, NULL, OPT_SAVE},
+        {"load", required_argument, NULL, OPT_LOAD},
+        {"no-train", no_argument, NULL, OPT_NO_TRAIN},
+        {"raster", required_argument, NULL, OPT_RASTER},
+        {"raster-format", required_argument, NULL, OPT_RASTER_FORMAT},
+        {"raster-layers", required_argument, NULL, OPT_RASTER_LAYERS},
+        {"raster-samples", required_argument, NULL, OPT_RASTER_SAMPLES},
+        {"raster-window", required_argument, NULL, OPT_RASTER_WINDOW},
+        {"raster-max-spikes", required_argument, NULL, OPT_RASTER_MAX_SPIKES},
+        {"plot-dir", required_argument, NULL, OPT_PLOT_DIR},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help-model", no_argument, NULL, OPT_HELP_MODEL},
@@ -71,7 +140,9 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    ss_error err;
     o->verbosity = 1;
+    ss_raster_request_default(&o->raster);
     o->sets = calloc((size_t)argc, sizeof *o->sets);
     if (!o->sets) {
         fprintf(stderr, "spiksim: out of memory\n");
@@ -96,6 +167,40 @@ static int parse_args(int argc, char **argv, cli_opts *o)
             o->seed_given = 1;
             break;
         }
+        case OPT_SAVE:
+            o->save_path = optarg;
+            break;
+        case OPT_LOAD:
+            o->load_path = optarg;
+            break;
+        case OPT_NO_TRAIN:
+            o->no_train = 1;
+            break;
+        case OPT_RASTER:
+            o->raster_path = optarg;
+            break;
+        case OPT_RASTER_FORMAT:
+            o->raster_format_name = optarg;
+            break;
+        case OPT_RASTER_LAYERS:
+            o->raster.layers = optarg;
+            break;
+        case OPT_RASTER_SAMPLES:
+            if (ss_raster_samples_parse(optarg, &o->raster.samples, &err) != SS_OK)
+                return usage_error("--raster-samples: %s", err.msg);
+            o->raster_samples_given = 1;
+            break;
+        case OPT_RASTER_WINDOW:
+            if (ss_raster_window_parse(optarg, &o->raster.window, &err) != SS_OK)
+                return usage_error("--raster-window: %s", err.msg);
+            break;
+        case OPT_RASTER_MAX_SPIKES:
+            if (ss_raster_max_spikes_parse(optarg, &o->raster.max_spikes, &err) != SS_OK)
+                return usage_error("--raster-max-spikes: %s", err.msg);
+            break;
+        case OPT_PLOT_DIR:
+            o->plot_dir = optarg;
+            break;
         case OPT_JSON:
             o->json_path = optarg;
             break;
@@ -125,47 +230,274 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     if (optind + 1 < argc)
         return usage_error("unexpected argument '%s'", argv[optind + 1]);
     o->model = argv[optind];
+    if (o->no_train && !o->load_path)
+        return usage_error("%s", "--no-train needs --load FILE");
+    if (o->raster_path) {
+        int rc = o->raster_format_name
+                     ? ss_raster_format_parse(o->raster_format_name, &o->raster_format, &err)
+                     : ss_raster_format_from_path(o->raster_path, &o->raster_format, &err);
+        if (rc != SS_OK)
+            return usage_error("%s", err.msg);
+    } else if (o->raster_format_name || o->raster.layers || o->raster_samples_given ||
+               o->raster.max_spikes || o->raster.window.t0_ms > 0 ||
+               isfinite(o->raster.window.t1_ms)) {
+        return usage_error("%s", "the --raster-* options need --raster FILE");
+    }
     return -1;
 }
 
-/* Layers and projections as the model file declares them. */
-static void print_model_summary(const ss_config *cfg)
+/* Prints err and returns the exit status for its code. */
+static int fail(const ss_error *err)
 {
-    size_t n_layers = ss_config_count(cfg, "layer");
-    printf("model %s\n", ss_config_file(cfg));
-    printf("layers: %zu\n", n_layers);
-    for (size_t i = 0; i < n_layers; i++) {
-        char sec[256];
-        snprintf(sec, sizeof sec, "layer.%s", ss_config_name(cfg, "layer", i));
-        printf("  %-12s %-10s %8ld neurons\n", ss_config_name(cfg, "layer", i),
-               ss_config_string(cfg, sec, "type"), ss_config_int(cfg, sec, "size"));
-    }
-    size_t n_proj = ss_config_count(cfg, "projection");
-    printf("projections: %zu\n", n_proj);
-    for (size_t i = 0; i < n_proj; i++) {
-        char sec[256];
-        snprintf(sec, sizeof sec, "projection.%s", ss_config_name(cfg, "projection", i));
-        printf("  %-12s %s -> %s (%s)\n", ss_config_name(cfg, "projection", i),
-               ss_config_string(cfg, sec, "from"), ss_config_string(cfg, sec, "to"),
-               ss_config_string(cfg, sec, "connect"));
-    }
+    fprintf(stderr, "spiksim: %s\n", err->msg);
+    return ss_error_exit_status(err->code);
 }
 
-/* --check: everything a run would load, nothing simulated. */
+/* Every output path must be writable before any simulation starts. */
+static int check_outputs(const cli_opts *o, ss_error *err)
+{
+    const char *paths[] = {o->json_path, o->raster_path, o->save_path};
+    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
+        if (paths[i] && ss_atomic_file_check_writable(paths[i], err) != SS_OK)
+            return err->code;
+    if (o->plot_dir && ss_plot_dir_check(o->plot_dir, err) != SS_OK)
+        return err->code;
+    return SS_OK;
+}
+
+static unsigned long run_seed(const ss_config *cfg, const cli_opts *o)
+{
+    return o->seed_given ? o->seed : (unsigned long)ss_config_int(cfg, "simulation", "seed");
+}
+
+static void install_stop_handlers(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_stop_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+}
+
+/* A model with [data]: train and test the spiking classifier. */
+static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
+{
+    if (check_outputs(o, err) != SS_OK)
+        return fail(err);
+    ss_dataset *ds = ss_dataset_load(cfg, err);
+    if (!ds)
+        return fail(err);
+    install_stop_handlers();
+    ss_run_options opt = {.seed = run_seed(cfg, o),
+                          .save_path = o->save_path,
+                          .load_path = o->load_path,
+                          .no_train = o->no_train,
+                          .quiet = o->verbosity == 0,
+                          .verbose = o->verbosity > 1,
+                          .stop = &stop_requested,
+                          .raster_path = o->raster_path,
+                          .raster_format = o->raster_format,
+                          .raster = o->raster_path ? &o->raster : NULL,
+                          .plot_dir = o->plot_dir};
+    ss_results results;
+    memset(&results, 0, sizeof results);
+    int rc = ss_run_classifier(cfg, ds, &opt, &results, err);
+    int status = 0;
+    if (rc == SS_EINTR) {
+        fprintf(stderr, "spiksim: interrupted: stopped after the current sample%s%s\n",
+                o->save_path ? "; checkpoint saved to " : "", o->save_path ? o->save_path : "");
+        status = 130;
+    } else if (rc != SS_OK) {
+        status = fail(err);
+    } else {
+        if (o->verbosity > 0)
+            ss_results_print(&results, stdout);
+        if (o->json_path && ss_results_write_json(&results, o->json_path, err) != SS_OK)
+            status = fail(err);
+    }
+    ss_results_free(&results);
+    ss_dataset_free(ds);
+    return status;
+}
+
+static void print_run_stats(const ss_run_stats *st)
+{
+    printf("simulated %.1f ms, seed %lu: %llu spikes, %llu synaptic events\n", st->duration_ms,
+           st->seed, (unsigned long long)st->spikes, (unsigned long long)st->syn_events);
+    for (size_t i = 0; i < st->n_layers; i++) {
+        const ss_layer_stats *l = &st->layers[i];
+        printf("  %-12s %-10s %8zu neurons  %8.2f Hz  ISI CV %.3f\n", l->name, l->type, l->size,
+               l->rate_hz, l->cv_isi);
+    }
+    printf("  synapses %zu (%.2f bytes/synapse); build %.3f s, run %.3f s, %.3g synaptic "
+           "events/s\n",
+           st->net.n_synapses, st->net.bytes_per_synapse, st->build_s, st->run_s,
+           st->syn_events_per_s);
+}
+
+/* Free-running results as JSON: the run's figures and per-layer rates. */
+static int write_run_json(const ss_config *cfg, const ss_run_stats *st, const char *path,
+                          ss_error *err)
+{
+    ss_atomic_file *af = ss_atomic_file_open(path, err);
+    if (!af)
+        return err->code;
+    ss_json j;
+    ss_json_init(&j, ss_atomic_file_stream(af), 1);
+    ss_json_object_begin(&j);
+    ss_json_key(&j, "model");
+    ss_json_string(&j, ss_config_file(cfg));
+    ss_json_key(&j, "seed");
+    ss_json_int(&j, (long long)st->seed);
+    ss_json_key(&j, "duration_ms");
+    ss_json_number(&j, st->duration_ms);
+    ss_json_key(&j, "spikes");
+    ss_json_int(&j, (long long)st->spikes);
+    ss_json_key(&j, "synaptic_events");
+    ss_json_int(&j, (long long)st->syn_events);
+    ss_json_key(&j, "synapses");
+    ss_json_int(&j, (long long)st->net.n_synapses);
+    ss_json_key(&j, "bytes_per_synapse");
+    ss_json_number(&j, st->net.bytes_per_synapse);
+    ss_json_key(&j, "timing");
+    ss_json_object_begin(&j);
+    ss_json_key(&j, "build_s");
+    ss_json_number(&j, st->build_s);
+    ss_json_key(&j, "run_s");
+    ss_json_number(&j, st->run_s);
+    ss_json_key(&j, "synaptic_events_per_s");
+    ss_json_number(&j, st->syn_events_per_s);
+    ss_json_object_end(&j);
+    ss_json_key(&j, "layers");
+    ss_json_array_begin(&j);
+    for (size_t i = 0; i < st->n_layers; i++) {
+        ss_json_object_begin(&j);
+        ss_json_key(&j, "name");
+        ss_json_string(&j, st->layers[i].name);
+        ss_json_key(&j, "size");
+        ss_json_int(&j, (long long)st->layers[i].size);
+        ss_json_key(&j, "spikes");
+        ss_json_int(&j, (long long)st->layers[i].spikes);
+        ss_json_key(&j, "rate_hz");
+        ss_json_number(&j, st->layers[i].rate_hz);
+        ss_json_key(&j, "cv_isi");
+        ss_json_number(&j, st->layers[i].cv_isi);
+        ss_json_object_end(&j);
+    }
+    ss_json_array_end(&j);
+    ss_json_object_end(&j);
+    return ss_atomic_file_commit(af, err);
+}
+
+/* Free-running runs capture spikes for --raster and --plot-dir through this. */
+typedef struct free_capture {
+    const cli_opts *o;
+    ss_capture *cap;
+} free_capture;
+
+static int attach_capture(void *ctx, ss_network *net, ss_engine *eng, ss_error *err)
+{
+    free_capture *fc = ctx;
+    fc->cap = ss_capture_alloc(&fc->o->raster, net, 0, NULL, 0, 0, err);
+    if (!fc->cap)
+        return err->code;
+    ss_capture_free_running(fc->cap);
+    return ss_engine_add_observer(eng, ss_capture_spike, fc->cap) == 0
+               ? SS_OK
+               : ss_error_set(err, SS_ENOMEM, "out of memory");
+}
+
+/* A model without [data] (bench4, say): simulate duration_ms and report. */
+static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
+{
+    if (o->save_path || o->load_path) {
+        ss_error_set(err, SS_EUSAGE, "--save/--load: a free-running model has nothing to train");
+        return fail(err);
+    }
+    if (o->raster_samples_given) {
+        ss_error_set(err, SS_EUSAGE,
+                     "--raster-samples: a free-running model has no presentations; use "
+                     "--raster-window T0:T1");
+        return fail(err);
+    }
+    if (check_outputs(o, err) != SS_OK)
+        return fail(err);
+    ss_run_stats st;
+    memset(&st, 0, sizeof st);
+    free_capture fc = {o, NULL};
+    int want = o->raster_path || o->plot_dir;
+    int rc = ss_simulate_free_with(cfg, run_seed(cfg, o), NULL, want ? attach_capture : NULL, &fc,
+                                   &st, err);
+    if (rc == SS_OK && o->raster_path)
+        rc = ss_figures_raster(fc.cap, o->raster_path, o->raster_format, o->raster.max_spikes,
+                               stderr, err);
+    if (rc == SS_OK && o->plot_dir)
+        rc = ss_figures_free_plots(o->plot_dir, fc.cap, err);
+    int status = 0;
+    if (rc != SS_OK) {
+        status = fail(err);
+    } else {
+        if (o->verbosity > 0)
+            print_run_stats(&st);
+        if (o->json_path && write_run_json(cfg, &st, o->json_path, err) != SS_OK)
+            status = fail(err);
+    }
+    ss_capture_free(fc.cap);
+    ss_run_stats_free(&st);
+    return status;
+}
+
+/* Layers and projections of the network as built, with the memory it needs. */
+static void print_network_summary(const ss_config *cfg, const ss_network *net)
+{
+    printf("model %s\n", ss_config_file(cfg));
+    printf("layers: %zu\n", ss_network_n_layers(net));
+    for (size_t i = 0; i < ss_network_n_layers(net); i++) {
+        ss_layer *l = ss_network_layer(net, i);
+        char sec[256];
+        snprintf(sec, sizeof sec, "layer.%s", ss_layer_name(l));
+        printf("  %-12s %-10s %8zu neurons\n", ss_layer_name(l), ss_config_string(cfg, sec, "type"),
+               ss_layer_size(l));
+    }
+    printf("projections: %zu\n", ss_network_n_projections(net));
+    for (size_t i = 0; i < ss_network_n_projections(net); i++) {
+        ss_projection *p = ss_network_projection(net, i);
+        char sec[256];
+        snprintf(sec, sizeof sec, "projection.%s", ss_projection_name(p));
+        printf("  %-12s %s -> %s (%s): %zu synapses, %.2f B each%s\n", ss_projection_name(p),
+               ss_layer_name(ss_network_layer(net, ss_projection_from(p))),
+               ss_layer_name(ss_network_layer(net, ss_projection_to(p))),
+               ss_config_string(cfg, sec, "connect"), ss_projection_n_synapses(p),
+               ss_projection_bytes_per_synapse(p), ss_projection_plastic(p) ? ", plastic" : "");
+    }
+    ss_network_summary sum;
+    ss_network_summarize(net, &sum);
+    printf("synapses: %zu (%.2f bytes/synapse); estimated memory %.1f MiB\n", sum.n_synapses,
+           sum.bytes_per_synapse, (double)sum.estimated_bytes / (1024.0 * 1024.0));
+}
+
+/* --check: everything a run would load and build, nothing simulated. */
 static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
 {
     ss_dataset *ds = NULL;
     if (ss_config_has_section(cfg, "data")) {
         ds = ss_dataset_load(cfg, err);
-        if (!ds) {
-            fprintf(stderr, "spiksim: %s\n", err->msg);
-            return ss_error_exit_status(err->code);
-        }
+        if (!ds)
+            return fail(err);
     }
-    if (o->verbosity > 0)
-        print_model_summary(cfg);
-    int rc = SS_OK;
-    if (ds) {
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!rng) {
+        ss_dataset_free(ds);
+        ss_error_set(err, SS_ENOMEM, "out of memory");
+        return fail(err);
+    }
+    gsl_rng_set(rng, run_seed(cfg, o));
+    ss_network *net = ss_network_from_config(cfg, rng, err);
+    int rc = net ? SS_OK : err->code;
+    if (net && o->verbosity > 0)
+        print_network_summary(cfg, net);
+    if (rc == SS_OK && ds) {
         /* Quiet still computes the split sizes: they can be invalid. */
         FILE *out = o->verbosity > 0 ? stdout : fopen("/dev/null", "w");
         rc = out ? ss_dataset_print_summary(ds, cfg, out, err)
@@ -173,12 +505,10 @@ static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
         if (out && out != stdout)
             fclose(out);
     }
+    ss_network_free(net);
+    gsl_rng_free(rng);
     ss_dataset_free(ds);
-    if (rc != SS_OK) {
-        fprintf(stderr, "spiksim: %s\n", err->msg);
-        return ss_error_exit_status(rc);
-    }
-    return 0;
+    return rc == SS_OK ? 0 : fail(err);
 }
 
 int main(int argc, char **argv)
@@ -199,14 +529,13 @@ int main(int argc, char **argv)
     }
     if (o.check) {
         status = check_model(cfg, &o, &err);
+    } else if (ss_config_has_section(cfg, "data")) {
+        status = run_classify(cfg, &o, &err);
     } else {
-        fprintf(stderr,
-                "spiksim: %s: simulation is not available in this build yet; "
-                "use --check\n",
-                o.model);
-        status = 1;
+        status = run_free(cfg, &o, &err);
     }
     ss_config_free(cfg);
     free(o.sets);
+    ss_plot_release_caches(); /* cairo's and fontconfig's, for leak checkers */
     return status;
 }

@@ -104,7 +104,7 @@ static void test_bad_types(void)
     expect_error("bool.ini", "[train]\nshuffle = maybe\n", SS_ECONFIG,
                  "bool.ini:2:", "is not a boolean");
     expect_error("enum.ini", "[layer.a]\nsize = 1\ntype = izhikevich\n", SS_ECONFIG,
-                 "enum.ini:3:", "'izhikevich' is not one of input|lif|");
+                 "enum.ini:3:", "'izhikevich' is not one of input|label|lif|");
     expect_error("list.ini", "[evaluate]\nfgsm_eps = 0.1, x\n", SS_ECONFIG,
                  "list.ini:2:", "list item 'x'");
     expect_error("nan.ini", "[layer.a]\nsize = 1\ne_l_mv = nan\n", SS_ECONFIG,

@@ -45,7 +45,7 @@ static void test_recorder_and_raster(void)
     CU_ASSERT_EQUAL(ss_recorder_spikes(rec, 1, &t, &n), 7);
     CU_ASSERT_EQUAL(ss_recorder_total(rec), 11);
     const char *path = ss_test_tmp("raster.csv");
-    CU_ASSERT_EQUAL(ss_raster_write_csv(rec, path, &err), 0);
+    CU_ASSERT_EQUAL(ss_recorder_write_csv(rec, path, &err), 0);
     char *text = slurp(path);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_STRING_EQUAL(text, "time_ms,layer,neuron\n"
@@ -68,7 +68,7 @@ static void test_recorder_and_raster(void)
         CU_ASSERT(strncmp(e->d_name, ".raster.csv.", 12) != 0);
     if (d)
         closedir(d);
-    CU_ASSERT_NOT_EQUAL(ss_raster_write_csv(rec, "/nonexistent/dir/r.csv", &err), 0);
+    CU_ASSERT_NOT_EQUAL(ss_recorder_write_csv(rec, "/nonexistent/dir/r.csv", &err), 0);
     /* a layer switched off, cleared, detached */
     ss_recorder_clear(rec);
     ss_recorder_enable(rec, 1, 0);

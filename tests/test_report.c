@@ -31,7 +31,8 @@ static void fill(ss_results *r)
     r->dataset = "mnist";
     r->split = "MNIST-10k";
     r->seed = 5;
-    r->class_names = names;
+    r->class_names = malloc(sizeof names);
+    memcpy(r->class_names, names, sizeof names);
     for (int i = 0; i < 2; i++) {
         ss_fold_result *f = &r->folds[i];
         CU_ASSERT_EQUAL_FATAL(ss_fold_result_reserve(f, 2, 1, NULL), 0);

@@ -45,7 +45,9 @@ typedef enum {
     SS_CONNECT_ALL,
     SS_CONNECT_ONE_TO_ONE,
     SS_CONNECT_FIXED_PROB,
-    SS_CONNECT_FIXED_INDEGREE
+    SS_CONNECT_FIXED_INDEGREE,
+    SS_CONNECT_LABEL_MATCH,   /* pre k -> post j with j % n_pre == k (class tags) */
+    SS_CONNECT_LABEL_MISMATCH /* pre k -> post j with j % n_pre != k */
 } ss_connect_rule;
 
 typedef enum { SS_WEIGHT_CONSTANT, SS_WEIGHT_UNIFORM, SS_WEIGHT_NORMAL } ss_weight_dist;

@@ -4,7 +4,7 @@
  *     ss_recorder *rec = ss_recorder_alloc(net);
  *     ss_recorder_attach(rec, eng);
  *     ss_engine_run(eng, 1000, &err);
- *     ss_raster_write_csv(rec, "raster.csv", &err);
+ *     ss_recorder_write_csv(rec, "raster.csv", &err);
  */
 #ifndef SPIKSIM_RECORD_H
 #define SPIKSIM_RECORD_H
@@ -43,10 +43,10 @@ int ss_recorder_status(const ss_recorder *rec);
 
 /* Writes the recorded spikes as CSV, "time_ms,layer,neuron" then one row per
  * spike sorted by time, layer index, neuron; layer by name, times in ms with
- * 6 decimals.  ss_raster_write_csv() writes atomically (temp, fsync,
+ * 6 decimals.  ss_recorder_write_csv() writes atomically (temp, fsync,
  * rename); the stream version writes to an open FILE. */
-int ss_raster_write_csv(const ss_recorder *rec, const char *path, ss_error *err);
-int ss_raster_write_csv_stream(const ss_recorder *rec, FILE *out, ss_error *err);
+int ss_recorder_write_csv(const ss_recorder *rec, const char *path, ss_error *err);
+int ss_recorder_write_csv_stream(const ss_recorder *rec, FILE *out, ss_error *err);
 
 #ifdef __cplusplus
 }

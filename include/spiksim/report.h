@@ -50,7 +50,8 @@ typedef struct ss_results {
     const char *split;   /* e.g. "iris 5-fold", "MNIST-10k k%5==4" */
     unsigned long seed;
     size_t n_classes;
-    const char *const *class_names;
+    const char **class_names; /* n_classes names (the array is freed with the results,
+                                 the names are not) */
     ss_fold_result *folds;
     size_t n_folds;
 } ss_results;

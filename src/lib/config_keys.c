@@ -68,8 +68,10 @@ static const ss_key_spec keys[] = {
      "width of each receptive field, in units of the feature range"},
 
     /* [layer.NAME] */
-    {"layer", "type", SS_KEY_ENUM, "lif", 0, 0, "input|lif|lif_exp|poisson|regular|spike_file",
-     "input: driven by the encoder; lif, lif_exp: neurons; poisson, regular, spike_file: sources"},
+    {"layer", "type", SS_KEY_ENUM, "lif", 0, 0,
+     "input|label|lif|lif_exp|poisson|regular|spike_file",
+     "input: driven by the encoder; label: the teacher, neuron k fires for class k in training; "
+     "lif, lif_exp: neurons; poisson, regular, spike_file: sources"},
     {"layer", "size", SS_KEY_INT, NULL, 1, 1e8, NULL, "number of neurons"},
     {"layer", "tau_m_ms", SS_KEY_DOUBLE, "20", 1e-6, BIG, NULL, "membrane time constant"},
     {"layer", "e_l_mv", SS_KEY_DOUBLE, "-65", -1e4, 1e4, NULL, "resting (leak reversal) potential"},
@@ -91,12 +93,19 @@ static const ss_key_spec keys[] = {
      "poisson, regular: first possible spike"},
     {"layer", "spike_file", SS_KEY_PATH, "", 0, 0, NULL,
      "spike_file: CSV of time_ms,neuron rows, times sorted"},
+    {"layer", "target_spikes", SS_KEY_DOUBLE, "0", 0, 1e6, NULL,
+     "homeostasis: in training each neuron's threshold adapts toward this many spikes per "
+     "presentation (0: off)"},
+    {"layer", "theta_eta_mv", SS_KEY_DOUBLE, "0.05", 0, 1e3, NULL,
+     "homeostasis: threshold change per presentation and spike of difference from the target"},
 
     /* [projection.NAME] */
     {"projection", "from", SS_KEY_STRING, NULL, 0, 0, NULL, "presynaptic layer NAME"},
     {"projection", "to", SS_KEY_STRING, NULL, 0, 0, NULL, "postsynaptic layer NAME"},
-    {"projection", "connect", SS_KEY_ENUM, "all", 0, 0, "all|one_to_one|fixed_prob|fixed_indegree",
-     "connectivity rule"},
+    {"projection", "connect", SS_KEY_ENUM, "all", 0, 0,
+     "all|one_to_one|fixed_prob|fixed_indegree|label_match|label_mismatch",
+     "connectivity rule; label_match: pre k to post i with i % (pre size) == k, label_mismatch: "
+     "to the others"},
     {"projection", "p", SS_KEY_DOUBLE, "0.1", 0, 1, NULL, "fixed_prob: connection probability"},
     {"projection", "indegree", SS_KEY_INT, "10", 0, 1e8, NULL,
      "fixed_indegree: presynaptic partners drawn for each target"},
@@ -116,6 +125,14 @@ static const ss_key_spec keys[] = {
      "when above delay_ms, each synapse's delay is uniform in [delay_ms, delay_max_ms]"},
     {"projection", "plastic", SS_KEY_BOOL, "false", 0, 0, NULL,
      "learn these weights with the [plasticity] rule during training"},
+    {"projection", "teacher", SS_KEY_BOOL, "false", 0, 0, NULL,
+     "from a label layer: its spikes are teacher spikes for the resume_eta term of the target"},
+    {"projection", "eta_scale", SS_KEY_DOUBLE, "1", 0, 1e6, NULL,
+     "this projection's learning rate is [plasticity] eta times this"},
+    {"projection", "normalize", SS_KEY_DOUBLE, "0", 0, 1e9, NULL,
+     "after each training sample a neuron that spiked scales these inputs to this norm (0: off)"},
+    {"projection", "normalize_norm", SS_KEY_ENUM, "l2", 0, 0, "l1|l2",
+     "normalize the sum (l1) or the Euclidean length (l2) of the neuron's input weights"},
 
     /* [plasticity] */
     {"plasticity", "rule", SS_KEY_ENUM, "assoc_stdp", 0, 0, "none|assoc_stdp",
@@ -132,11 +149,19 @@ static const ss_key_spec keys[] = {
     {"plasticity", "w_max", SS_KEY_DOUBLE, "1", -1e6, 1e6, NULL, "upper weight bound"},
     {"plasticity", "pairing", SS_KEY_ENUM, "all", 0, 0, "all|nearest",
      "all-to-all trace accumulation, or nearest-neighbour (trace set to 1)"},
+    {"plasticity", "teacher_rate_hz", SS_KEY_DOUBLE, "200", 0, 1e5, NULL,
+     "rate of the label layer's neuron for the sample's class during training"},
+    {"plasticity", "resume_eta", SS_KEY_DOUBLE, "0", 0, 1e3, NULL,
+     "teacher term: a teacher spike adds, an own spike removes resume_eta * pre trace"},
 
     /* [train] */
     {"train", "epochs", SS_KEY_INT, "1", 0, 100000, NULL, "passes over the training split"},
     {"train", "shuffle", SS_KEY_BOOL, "true", 0, 0, NULL,
      "present training samples in a seeded random order each epoch"},
+    {"train", "output_layer", SS_KEY_STRING, "output", 0, 0, NULL,
+     "the layer whose spike counts give the class"},
+    {"train", "test_each_epoch", SS_KEY_BOOL, "false", 0, 0, NULL,
+     "measure test accuracy after every epoch (learning curve), not only at the end"},
     {"train", "eta_decay", SS_KEY_DOUBLE, "1", 0, 1, NULL,
      "learning rate is multiplied by this after each epoch"},
 

@@ -245,6 +245,16 @@ static int draw_pairs(const ss_projection_spec *s, uint32_t n_pre, uint32_t n_po
             }
         }
         break;
+    case SS_CONNECT_LABEL_MATCH:
+    case SS_CONNECT_LABEL_MISMATCH:
+        /* Post neuron j belongs to class j % n_pre: a broadcast label line
+         * reaches its own class (match) or every other class (mismatch). */
+        for (uint32_t i = 0; i < n_pre; i++)
+            for (uint32_t j = 0; j < n_post; j++)
+                if (((j % n_pre == i) == (s->connect == SS_CONNECT_LABEL_MATCH)) &&
+                    (self_ok || i != j) && pairs_add(ps, i, j))
+                    return SS_ENOMEM;
+        break;
     case SS_CONNECT_FIXED_INDEGREE: {
         size_t cand = same && !s->autapses ? (size_t)n_pre - 1 : n_pre;
         if ((size_t)s->indegree > cand)

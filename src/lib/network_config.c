@@ -101,6 +101,8 @@ static int add_projection(ss_network *net, const ss_config *cfg, const char *nam
     s.connect = strcmp(connect, "one_to_one") == 0       ? SS_CONNECT_ONE_TO_ONE
                 : strcmp(connect, "fixed_prob") == 0     ? SS_CONNECT_FIXED_PROB
                 : strcmp(connect, "fixed_indegree") == 0 ? SS_CONNECT_FIXED_INDEGREE
+                : strcmp(connect, "label_match") == 0    ? SS_CONNECT_LABEL_MATCH
+                : strcmp(connect, "label_mismatch") == 0 ? SS_CONNECT_LABEL_MISMATCH
                                                          : SS_CONNECT_ALL;
     s.p = ss_config_double(cfg, sec, "p");
     s.indegree = ss_config_int(cfg, sec, "indegree");

@@ -33,6 +33,8 @@ int ss_results_init(ss_results *r, size_t n_folds, size_t n_classes, ss_error *e
 
 void ss_results_free(ss_results *r)
 {
+    free(r->class_names);
+    r->class_names = NULL;
     if (!r->folds)
         return;
     for (size_t i = 0; i < r->n_folds; i++) {

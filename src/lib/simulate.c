@@ -98,6 +98,13 @@ static int fill_stats(ss_run_stats *stats, const ss_network *net, const ss_engin
 int ss_simulate_free(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
                      ss_run_stats *stats, ss_error *err)
 {
+    return ss_simulate_free_with(cfg, seed, raster_csv_path, NULL, NULL, stats, err);
+}
+
+int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
+                          ss_simulate_start_fn on_start, void *ctx, ss_run_stats *stats,
+                          ss_error *err)
+{
     ss_run_stats local;
     if (!stats)
         stats = &local;
@@ -136,6 +143,8 @@ int ss_simulate_free(const ss_config *cfg, unsigned long seed, const char *raste
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto done;
     }
+    if (on_start && (rc = on_start(ctx, net, eng, err)) != SS_OK)
+        goto done;
     for (size_t i = 0; i < ss_network_n_neurons(net); i++)
         isi.acc[i] = (isi_acc){-INFINITY, 0, 0, 0};
     for (size_t i = 0; i < ss_network_n_layers(net); i++)
@@ -153,7 +162,7 @@ int ss_simulate_free(const ss_config *cfg, unsigned long seed, const char *raste
     stats->run_s = wall_s() - t1;
     if (rc)
         goto done;
-    if (rec && (rc = ss_raster_write_csv(rec, raster_csv_path, err)))
+    if (rec && (rc = ss_recorder_write_csv(rec, raster_csv_path, err)))
         goto done;
     stats->wall_s = wall_s() - t0;
     if (fill_stats(stats, net, eng, &isi, duration)) {

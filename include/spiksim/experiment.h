@@ -1,0 +1,43 @@
+/* A whole classification run of a model file: for each fold, the split, the
+ * spiking classifier trained with the local rule (or loaded from a
+ * checkpoint) and tested, and the backprop baseline and FGSM attacks of
+ * [evaluate]; everything lands in an ss_results for the report. */
+#ifndef SPIKSIM_EXPERIMENT_H
+#define SPIKSIM_EXPERIMENT_H
+
+#include <signal.h>
+#include <spiksim/capture.h>
+#include <spiksim/config.h>
+#include <spiksim/dataset.h>
+#include <spiksim/error.h>
+#include <spiksim/report.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ss_run_options {
+    unsigned long seed;
+    const char *save_path;             /* checkpoint after training, NULL: none */
+    const char *load_path;             /* checkpoint to start from, NULL: none */
+    int no_train;                      /* evaluate the loaded (or initial) network only */
+    int quiet;                         /* no progress display */
+    int verbose;                       /* per-layer activity after each fold */
+    const volatile sig_atomic_t *stop; /* SIGINT flag, checked between samples */
+    /* Spike raster of the first fold (--raster), NULL: none. */
+    const char *raster_path;
+    ss_raster_format raster_format;
+    const ss_raster_request *raster; /* NULL: everything */
+    /* Pictures (--plot-dir): raster, rates, learning, fgsm, receptive fields. */
+    const char *plot_dir;
+} ss_run_options;
+
+/* Runs cfg on ds.  results must be freed with ss_results_free() even on
+ * error.  SS_EINTR when stopped (the checkpoint, if asked for, is saved). */
+int ss_run_classifier(const ss_config *cfg, const ss_dataset *ds, const ss_run_options *opt,
+                      ss_results *results, ss_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,63 @@
+/* Local learning on a running engine: the association STDP rule on every
+ * plastic projection, plus the local mechanisms that make hidden layers
+ * useful without any error signal.  docs/learning-rule.md states the rule.
+ *
+ * Every mechanism uses only what a synapse or neuron can see:
+ *  - STDP (plasticity.h) on each pre/post event pair of a plastic synapse;
+ *  - a teacher term (ReSuMe-like) for synapses onto neurons that receive a
+ *    teacher projection (teacher = true, from a label layer): a teacher spike
+ *    arriving at neuron i potentiates
+ *    i's plastic inputs by resume_eta * x_j, a spike of i itself depresses them
+ *    by the same amount, so i learns to fire when, and only when, taught;
+ *  - synaptic normalisation: after each training sample a neuron that
+ *    spiked scales its plastic inputs to the projection's `normalize` sum;
+ *  - homeostatic thresholds: after each training sample a neuron's threshold
+ *    moves by theta_eta_mv per spike it fired above (or below) target_spikes,
+ *    so silent neurons become excitable and no neuron wins every competition.
+ * Broadcast label gating and lateral inhibition are ordinary projections in
+ * the model file (label_match / label_mismatch connectivity, negative
+ * weights); they need no code here.
+ */
+#ifndef SPIKSIM_LEARN_H
+#define SPIKSIM_LEARN_H
+
+#include <spiksim/checkpoint.h>
+#include <spiksim/config.h>
+#include <spiksim/engine.h>
+#include <spiksim/error.h>
+#include <spiksim/network.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ss_learner ss_learner;
+
+/* Reads [plasticity] and the per-layer/projection learning keys of cfg for
+ * net, which eng simulates.  Plasticity starts disabled. */
+ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *cfg, ss_error *err);
+void ss_learner_free(ss_learner *l);
+
+/* Plasticity (STDP, teacher term, threshold growth, normalisation) on or off;
+ * thresholds keep acting either way. */
+void ss_learner_set_enabled(ss_learner *l, int enabled);
+/* Multiplies every learning rate (the per-epoch schedule). */
+void ss_learner_set_eta_scale(ss_learner *l, double scale);
+
+/* Before a sample presented from t0_ms: traces cleared, thresholds applied. */
+void ss_learner_begin_sample(ss_learner *l, double t0_ms, double presented_ms);
+/* After it: normalisation of the neurons that spiked. */
+void ss_learner_end_sample(ss_learner *l);
+
+/* Weights of plastic projections and thresholds, as checkpoint arrays named
+ * "projection.NAME.weights" and "layer.NAME.theta_mv". */
+int ss_learner_save(const ss_learner *l, ss_checkpoint *ck, ss_error *err);
+int ss_learner_load(ss_learner *l, const ss_checkpoint *ck, ss_error *err);
+
+/* Adaptive threshold offset of a neuron (0 when the layer has none). */
+double ss_learner_theta_mv(const ss_learner *l, size_t layer, size_t neuron);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

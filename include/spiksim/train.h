@@ -1,0 +1,100 @@
+/* A spiking classifier: the network of a model file, its engine and learner,
+ * the encoder that turns samples into input rates, and the readout.
+ *
+ * One presentation: the engine is reset (or, with [encoding] reset = false,
+ * simply goes on), the input layer fires at the sample's rates for
+ * presentation_ms, during training the label layer fires for the label (the
+ * teacher) and plasticity is on, and the output layer's spike counts give the
+ * class (readout.h).  At test time teacher and plasticity are off.
+ */
+#ifndef SPIKSIM_TRAIN_H
+#define SPIKSIM_TRAIN_H
+
+#include <signal.h>
+#include <stdio.h>
+#include <stddef.h>
+#include <spiksim/checkpoint.h>
+#include <spiksim/config.h>
+#include <spiksim/dataset.h>
+#include <spiksim/encode.h>
+#include <spiksim/engine.h>
+#include <spiksim/learn.h>
+#include <spiksim/network.h>
+#include <spiksim/progress.h>
+#include <spiksim/readout.h>
+#include <spiksim/report.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ss_classifier ss_classifier;
+
+/* Builds everything from cfg for samples of n_features features and
+ * n_classes classes; every random choice derives from seed.  Checks that the
+ * input layer has the encoder's size, the output layer one neuron per class
+ * and the label layer (if any) one neuron per class. */
+ss_classifier *ss_classifier_alloc(const ss_config *cfg, size_t n_features, size_t n_classes,
+                                   unsigned long seed, ss_error *err);
+void ss_classifier_free(ss_classifier *c);
+
+/* With a log (-v), each phase ends with a line of per-layer activity. */
+void ss_classifier_set_log(ss_classifier *c, FILE *log);
+
+ss_network *ss_classifier_network(ss_classifier *c);
+ss_engine *ss_classifier_engine(ss_classifier *c);
+const ss_encoder *ss_classifier_encoder(const ss_classifier *c);
+const ss_learner *ss_classifier_learner(const ss_classifier *c);
+size_t ss_classifier_input_layer(const ss_classifier *c);
+size_t ss_classifier_output_layer(const ss_classifier *c);
+
+/* Output of one presentation. */
+typedef struct ss_presentation {
+    int predicted;                /* class, or -1 when the output stayed silent */
+    const unsigned *counts;       /* per output neuron, valid until the next call */
+    const double *first_spike_ms; /* relative to the presentation start */
+    double t0_ms;                 /* engine time the presentation started */
+} ss_presentation;
+
+/* Listening to presentations (rasters, live views): called before (begin = 1)
+ * and after (begin = 0, predicted filled) each presentation that training
+ * makes: kind says which pass it belongs to, epoch counts from 0 (training),
+ * index is the sample's row in its part of the split. */
+typedef enum {
+    SS_PASS_TRAIN,      /* a training presentation, plasticity on */
+    SS_PASS_TRAIN_EVAL, /* train accuracy after training */
+    SS_PASS_TEST,       /* the final test */
+    SS_PASS_OTHER       /* any other ss_classifier_evaluate() call */
+} ss_pass;
+typedef void (*ss_presentation_fn)(void *ctx, int begin, ss_pass kind, long epoch, size_t index,
+                                   int label, int predicted, double t0_ms);
+void ss_classifier_set_listener(ss_classifier *c, ss_presentation_fn fn, void *ctx);
+
+/* Presents features; with train = 1, label drives the teacher and
+ * plasticity learns.  Fills out (may be NULL). */
+int ss_classifier_present(ss_classifier *c, const double *features, int label, int train,
+                          ss_presentation *out, ss_error *err);
+
+/* Accuracy over n samples (plasticity off); fills confusion when not NULL. */
+int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size_t n,
+                           ss_confusion *confusion, ss_progress *progress, const char *phase,
+                           double *accuracy, ss_error *err);
+
+/* Trains [train] epochs on the split's training part and measures
+ * accuracies into fold (train accuracy by a pass with plasticity off, test
+ * accuracy on the test part).  *stop (a signal handler's flag, may be NULL)
+ * is checked between samples: when set, training stops after the current
+ * sample and SS_EINTR is returned. */
+int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *split,
+                        ss_fold_result *fold, ss_progress *progress,
+                        const volatile sig_atomic_t *stop, ss_error *err);
+
+/* Learned state (weights, thresholds, network shape) in or out of a
+ * checkpoint file, written atomically. */
+int ss_classifier_save(const ss_classifier *c, const char *path, ss_error *err);
+int ss_classifier_load(ss_classifier *c, const char *path, ss_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

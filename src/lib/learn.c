@@ -1,0 +1,508 @@
+/* Local learning on a running engine, see learn.h and docs/learning-rule.md.
+ *
+ * Everything happens in engine hooks, at the moment of the event, with the
+ * state of the synapse and its two neurons only:
+ *   pre hook of a plastic projection   LTD of the arriving spike's synapses,
+ *                                      then the synapse-side pre trace jumps;
+ *   post hook of a layer               LTP (and the teacher term's depression)
+ *                                      of the neuron's plastic inputs, then its
+ *                                      post trace jumps and its threshold grows;
+ *   pre hook of a teacher projection   the teacher term's potentiation.
+ * Pre traces live per projection because they belong to the synapse and are
+ * bumped on arrival (after the delay); post traces live per layer.
+ */
+#include <spiksim/learn.h>
+
+#include <spiksim/plasticity.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+/* Bound of the homeostatic threshold offset. */
+#define THETA_LIMIT_MV 20.0
+
+typedef struct plastic_proj {
+    struct ss_learner *owner;
+    ss_projection *proj;
+    size_t index, from, to;
+    ss_trace_bank *pre; /* x_j at the synapse */
+    double eta_scale;   /* [projection] eta_scale */
+    double normalize;   /* target input norm per neuron, 0: off */
+    int l2;             /* Euclidean norm (else the sum) */
+} plastic_proj;
+
+typedef struct layer_state {
+    struct ss_learner *owner;
+    size_t index;
+    ss_trace_bank *post; /* y_i, when the layer receives plastic input */
+    size_t *plastic_in;  /* indices into owner->projs */
+    size_t n_plastic_in;
+    int taught;         /* receives a teacher (label layer) projection */
+    double *theta_mv;   /* adaptive threshold offsets, NULL when off */
+    unsigned *n_spikes; /* spikes of each neuron in the current sample */
+    double target_spikes, theta_eta_mv, base_bias_mv;
+    uint32_t *spiked; /* neurons that spiked this sample (normalisation) */
+    unsigned char *is_spiked;
+    size_t n_spiked;
+} layer_state;
+
+typedef struct teacher_proj {
+    struct ss_learner *owner;
+    size_t index, to;
+} teacher_proj;
+
+struct ss_learner {
+    ss_network *net;
+    ss_engine *eng;
+    ss_stdp_params stdp;
+    double resume_eta;
+    double eta_scale;
+    int enabled;
+    plastic_proj *projs;
+    size_t n_projs;
+    layer_state *layers;
+    size_t n_layers;
+    teacher_proj *teachers;
+    size_t n_teachers;
+};
+
+/* ---- hooks ------------------------------------------------------------ */
+
+static void on_pre_arrival(void *ctx, size_t projection, uint32_t pre, double t_ms,
+                           size_t first_syn, size_t n)
+{
+    plastic_proj *pp = ctx;
+    ss_learner *l = pp->owner;
+    (void)projection;
+    const ss_trace_bank *post = l->layers[pp->to].post;
+    double f = ss_trace_bank_factor(post, t_ms);
+    double scale = l->eta_scale * pp->eta_scale;
+    const uint32_t *target = ss_projection_targets(pp->proj);
+    float *w = ss_projection_weights(pp->proj);
+    for (size_t s = first_syn; s < first_syn + n; s++) {
+        double y = post->scaled[target[s]] * f;
+        if (y > 0)
+            w[s] = ss_stdp_on_pre(&l->stdp, w[s], y, scale);
+    }
+    ss_trace_bank_spike(pp->pre, pre, t_ms);
+}
+
+/* Adds delta * x_j to every plastic input of neuron i (teacher term). */
+static void teach(ss_learner *l, layer_state *ls, uint32_t i, double t_ms, double sign)
+{
+    for (size_t q = 0; q < ls->n_plastic_in; q++) {
+        plastic_proj *pp = &l->projs[ls->plastic_in[q]];
+        double f = ss_trace_bank_factor(pp->pre, t_ms);
+        double step = sign * l->resume_eta * l->eta_scale; /* not eta_scale: STDP only */
+        const uint32_t *ptr = ss_projection_in_ptr(pp->proj);
+        const uint32_t *syn = ss_projection_in_syn(pp->proj);
+        const uint32_t *pre = ss_projection_in_pre(pp->proj);
+        float *w = ss_projection_weights(pp->proj);
+        for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++) {
+            double x = pp->pre->scaled[pre[k]] * f;
+            if (x > 0) {
+                double v = w[syn[k]] + step * x;
+                w[syn[k]] = (float)(v < l->stdp.w_min ? l->stdp.w_min
+                                                      : (v > l->stdp.w_max ? l->stdp.w_max : v));
+            }
+        }
+    }
+}
+
+static void on_teacher_arrival(void *ctx, size_t projection, uint32_t pre, double t_ms,
+                               size_t first_syn, size_t n)
+{
+    teacher_proj *tp = ctx;
+    ss_learner *l = tp->owner;
+    (void)pre;
+    const uint32_t *target = ss_projection_targets(ss_network_projection(l->net, projection));
+    for (size_t s = first_syn; s < first_syn + n; s++)
+        teach(l, &l->layers[tp->to], target[s], t_ms, +1);
+}
+
+static void on_post_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
+{
+    layer_state *ls = ctx;
+    ss_learner *l = ls->owner;
+    (void)layer;
+    uint32_t i = (uint32_t)neuron;
+    for (size_t q = 0; q < ls->n_plastic_in; q++) {
+        plastic_proj *pp = &l->projs[ls->plastic_in[q]];
+        double f = ss_trace_bank_factor(pp->pre, t_ms);
+        double scale = l->eta_scale * pp->eta_scale;
+        const uint32_t *ptr = ss_projection_in_ptr(pp->proj);
+        const uint32_t *syn = ss_projection_in_syn(pp->proj);
+        const uint32_t *pre = ss_projection_in_pre(pp->proj);
+        float *w = ss_projection_weights(pp->proj);
+        for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++) {
+            double x = pp->pre->scaled[pre[k]] * f;
+            if (x > 0)
+                w[syn[k]] = ss_stdp_on_post(&l->stdp, w[syn[k]], x, scale);
+        }
+    }
+    if (ls->taught && l->resume_eta > 0)
+        teach(l, ls, i, t_ms, -1);
+    if (ls->post)
+        ss_trace_bank_spike(ls->post, i, t_ms);
+    if (ls->n_spikes)
+        ls->n_spikes[i]++;
+    if (!ls->is_spiked[i]) {
+        ls->is_spiked[i] = 1;
+        ls->spiked[ls->n_spiked++] = i;
+    }
+}
+
+static void normalize_inputs(struct plastic_proj *pp, uint32_t i);
+
+/* ---- set-up ----------------------------------------------------------- */
+
+/* A label layer is an input layer to the engine; only the model file says
+ * it carries the teacher. */
+static int is_label_layer(const ss_config *cfg, const char *name)
+{
+    char sec[256];
+    snprintf(sec, sizeof sec, "layer.%s", name);
+    return strcmp(ss_config_string(cfg, sec, "type"), "label") == 0;
+}
+
+static int setup_layer(ss_learner *l, layer_state *ls, size_t index, const ss_config *cfg,
+                       ss_error *err)
+{
+    ss_layer *layer = ss_network_layer(l->net, index);
+    size_t n = ss_layer_size(layer);
+    ls->owner = l;
+    ls->index = index;
+    ls->spiked = malloc(n * sizeof *ls->spiked);
+    ls->is_spiked = calloc(n, 1);
+    if (!ls->spiked || !ls->is_spiked)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    char sec[256];
+    snprintf(sec, sizeof sec, "layer.%s", ss_layer_name(layer));
+    ls->target_spikes = ss_config_double(cfg, sec, "target_spikes");
+    ls->theta_eta_mv = ss_config_double(cfg, sec, "theta_eta_mv");
+    const ss_neuron_params *p = ss_layer_params(layer);
+    ls->base_bias_mv = p ? p->bias_mv : 0;
+    if (ls->target_spikes > 0) {
+        if (!p)
+            return ss_config_error(cfg, err, sec, "target_spikes",
+                                   "a source layer has no threshold to adapt");
+        ls->theta_mv = calloc(n, sizeof *ls->theta_mv);
+        ls->n_spikes = calloc(n, sizeof *ls->n_spikes);
+        if (!ls->theta_mv || !ls->n_spikes)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    return SS_OK;
+}
+
+ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *cfg, ss_error *err)
+{
+    ss_learner *l = calloc(1, sizeof *l);
+    if (!l) {
+        ss_error_set(err, SS_ENOMEM, "out of memory");
+        return NULL;
+    }
+    l->net = net;
+    l->eng = eng;
+    l->eta_scale = 1;
+    l->n_layers = ss_network_n_layers(net);
+    size_t n_proj = ss_network_n_projections(net);
+    l->layers = calloc(l->n_layers, sizeof *l->layers);
+    l->projs = calloc(n_proj ? n_proj : 1, sizeof *l->projs);
+    l->teachers = calloc(n_proj ? n_proj : 1, sizeof *l->teachers);
+    int rc = !l->layers || !l->projs || !l->teachers
+                 ? ss_error_set(err, SS_ENOMEM, "out of memory")
+                 : ss_stdp_params_from_config(&l->stdp, cfg, err);
+    l->resume_eta = ss_config_double(cfg, "plasticity", "resume_eta");
+    int rule_off = strcmp(ss_config_string(cfg, "plasticity", "rule"), "none") == 0;
+    for (size_t i = 0; rc == SS_OK && i < l->n_layers; i++)
+        rc = setup_layer(l, &l->layers[i], i, cfg, err);
+    for (size_t k = 0; rc == SS_OK && k < n_proj; k++) {
+        ss_projection *p = ss_network_projection(net, k);
+        size_t from = ss_projection_from(p), to = ss_projection_to(p);
+        char psec[256];
+        snprintf(psec, sizeof psec, "projection.%s", ss_projection_name(p));
+        if (ss_config_bool(cfg, psec, "teacher")) {
+            if (!is_label_layer(cfg, ss_layer_name(ss_network_layer(net, from)))) {
+                rc = ss_config_error(cfg, err, psec, "teacher",
+                                     "a teacher projection must come from a layer of type = label");
+                break;
+            }
+            l->teachers[l->n_teachers++] = (teacher_proj){l, k, to};
+            l->layers[to].taught = 1;
+        }
+        if (!ss_projection_plastic(p) || rule_off)
+            continue;
+        char sec[256];
+        snprintf(sec, sizeof sec, "projection.%s", ss_projection_name(p));
+        plastic_proj *pp = &l->projs[l->n_projs];
+        pp->owner = l;
+        pp->proj = p;
+        pp->index = k;
+        pp->from = from;
+        pp->to = to;
+        pp->eta_scale = ss_config_double(cfg, sec, "eta_scale");
+        pp->normalize = ss_config_double(cfg, sec, "normalize");
+        pp->l2 = strcmp(ss_config_string(cfg, sec, "normalize_norm"), "l2") == 0;
+        pp->pre = ss_trace_bank_alloc(ss_layer_size(ss_network_layer(net, from)),
+                                      l->stdp.tau_plus_ms, l->stdp.nearest);
+        layer_state *post = &l->layers[to];
+        if (!post->post)
+            post->post = ss_trace_bank_alloc(ss_layer_size(ss_network_layer(net, to)),
+                                             l->stdp.tau_minus_ms, l->stdp.nearest);
+        size_t *in = realloc(post->plastic_in, (post->n_plastic_in + 1) * sizeof *in);
+        if (!pp->pre || !post->post || !in) {
+            free(in == post->plastic_in ? NULL : in);
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+            break;
+        }
+        post->plastic_in = in;
+        post->plastic_in[post->n_plastic_in++] = l->n_projs;
+        l->n_projs++;
+        rc = ss_projection_build_incoming(p, err);
+        /* Start every neuron at its normalised input sum, so a neuron that
+         * rarely wins is not favoured (or ruled out) by its initial draw. */
+        if (rc == SS_OK && pp->normalize > 0)
+            for (uint32_t i = 0; i < ss_layer_size(ss_network_layer(net, to)); i++)
+                normalize_inputs(pp, i);
+    }
+    if (rc != SS_OK) {
+        ss_learner_free(l);
+        return NULL;
+    }
+    return l;
+}
+
+void ss_learner_free(ss_learner *l)
+{
+    if (!l)
+        return;
+    if (l->enabled)
+        ss_learner_set_enabled(l, 0);
+    for (size_t i = 0; l->layers && i < l->n_layers; i++) {
+        layer_state *ls = &l->layers[i];
+        ss_trace_bank_free(ls->post);
+        free(ls->plastic_in);
+        free(ls->theta_mv);
+        free(ls->n_spikes);
+        free(ls->spiked);
+        free(ls->is_spiked);
+    }
+    for (size_t k = 0; k < l->n_projs; k++)
+        ss_trace_bank_free(l->projs[k].pre);
+    free(l->layers);
+    free(l->projs);
+    free(l->teachers);
+    free(l);
+}
+
+void ss_learner_set_enabled(ss_learner *l, int enabled)
+{
+    l->enabled = enabled;
+    for (size_t k = 0; k < l->n_projs; k++)
+        ss_engine_set_pre_hook(l->eng, l->projs[k].index, enabled ? on_pre_arrival : NULL,
+                               &l->projs[k]);
+    for (size_t i = 0; i < l->n_layers; i++) {
+        layer_state *ls = &l->layers[i];
+        int wanted = ls->n_plastic_in > 0 || ls->theta_mv;
+        ss_engine_set_post_hook(l->eng, i, enabled && wanted ? on_post_spike : NULL, ls);
+    }
+    for (size_t k = 0; k < l->n_teachers; k++)
+        ss_engine_set_pre_hook(l->eng, l->teachers[k].index,
+                               enabled && l->resume_eta > 0 ? on_teacher_arrival : NULL,
+                               &l->teachers[k]);
+}
+
+void ss_learner_set_eta_scale(ss_learner *l, double scale)
+{
+    l->eta_scale = scale;
+}
+
+void ss_learner_begin_sample(ss_learner *l, double t0_ms, double presented_ms)
+{
+    (void)presented_ms;
+    for (size_t k = 0; k < l->n_projs; k++)
+        ss_trace_bank_reset(l->projs[k].pre, t0_ms);
+    for (size_t i = 0; i < l->n_layers; i++) {
+        layer_state *ls = &l->layers[i];
+        if (ls->post)
+            ss_trace_bank_reset(ls->post, t0_ms);
+        if (!ls->theta_mv)
+            continue;
+        /* A raised threshold is applied as a lowered bias: for these linear
+         * neurons the two differ only in where the reset lands. */
+        size_t n = ss_layer_size(ss_network_layer(l->net, i));
+        for (size_t k = 0; k < n; k++)
+            ss_engine_set_bias(l->eng, i, k, ls->base_bias_mv - ls->theta_mv[k], NULL);
+    }
+}
+
+/* Scales neuron i's plastic inputs of pp to norm pp->normalize.  With the
+ * Euclidean norm a neuron's drive measures the cosine between its weights
+ * and the input, so a broad prototype does not outvote a sharp one. */
+static void normalize_inputs(plastic_proj *pp, uint32_t i)
+{
+    const uint32_t *ptr = ss_projection_in_ptr(pp->proj);
+    const uint32_t *syn = ss_projection_in_syn(pp->proj);
+    float *w = ss_projection_weights(pp->proj);
+    double norm = 0;
+    for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++)
+        norm += pp->l2 ? (double)w[syn[k]] * w[syn[k]] : w[syn[k]];
+    if (pp->l2)
+        norm = sqrt(norm);
+    if (norm <= 0)
+        return;
+    double scale = pp->normalize / norm;
+    for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++)
+        w[syn[k]] = (float)(w[syn[k]] * scale);
+}
+
+/* Homeostasis: each neuron's threshold moves toward firing target_spikes
+ * per presentation; bounded so a silent neuron cannot drift forever. */
+static void adapt_thresholds(ss_learner *l, layer_state *ls)
+{
+    size_t n = ss_layer_size(ss_network_layer(l->net, ls->index));
+    for (size_t k = 0; k < n; k++) {
+        double theta =
+            ls->theta_mv[k] + ls->theta_eta_mv * ((double)ls->n_spikes[k] - ls->target_spikes);
+        ls->theta_mv[k] = theta < -THETA_LIMIT_MV
+                              ? -THETA_LIMIT_MV
+                              : (theta > THETA_LIMIT_MV ? THETA_LIMIT_MV : theta);
+        ls->n_spikes[k] = 0;
+    }
+}
+
+void ss_learner_end_sample(ss_learner *l)
+{
+    for (size_t i = 0; i < l->n_layers; i++) {
+        layer_state *ls = &l->layers[i];
+        for (size_t s = 0; s < ls->n_spiked; s++) {
+            uint32_t n = ls->spiked[s];
+            ls->is_spiked[n] = 0;
+            /* Only a neuron that spiked has changed inputs: LTD needs its
+             * post trace, LTP its spike. */
+            for (size_t q = 0; l->enabled && q < ls->n_plastic_in; q++) {
+                plastic_proj *pp = &l->projs[ls->plastic_in[q]];
+                if (pp->normalize > 0)
+                    normalize_inputs(pp, n);
+            }
+        }
+        ls->n_spiked = 0;
+        if (ls->theta_mv && l->enabled)
+            adapt_thresholds(l, ls);
+    }
+}
+
+/* ---- checkpoints ------------------------------------------------------ */
+
+/* A fingerprint of a projection's connectivity (row offsets and targets),
+ * so weights are never loaded into synapses drawn differently (another seed
+ * with random connectivity, another rule). */
+static double connectivity_crc(const ss_network *net, const ss_projection *p)
+{
+    size_t n_pre = ss_layer_size(ss_network_layer(net, ss_projection_from(p)));
+    uLong crc = crc32(0L, Z_NULL, 0);
+    crc =
+        crc32(crc, (const Bytef *)ss_projection_row_ptr(p), (uInt)((n_pre + 1) * sizeof(uint32_t)));
+    crc = crc32(crc, (const Bytef *)ss_projection_targets(p),
+                (uInt)(ss_projection_n_synapses(p) * sizeof(uint32_t)));
+    return (double)crc;
+}
+
+/* Names "projection.NAME.weights", "projection.NAME.connectivity",
+ * "layer.NAME.theta_mv"; and "network.shape" = layer sizes then synapse
+ * counts, so a checkpoint of another model is refused with a clear message. */
+static int shape_of(const ss_network *net, double **out, size_t *n, ss_error *err)
+{
+    size_t n_l = ss_network_n_layers(net), n_p = ss_network_n_projections(net);
+    *n = 2 + n_l + n_p;
+    *out = malloc(*n * sizeof **out);
+    if (!*out)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    (*out)[0] = (double)n_l;
+    (*out)[1] = (double)n_p;
+    for (size_t i = 0; i < n_l; i++)
+        (*out)[2 + i] = (double)ss_layer_size(ss_network_layer(net, i));
+    for (size_t k = 0; k < n_p; k++)
+        (*out)[2 + n_l + k] = (double)ss_projection_n_synapses(ss_network_projection(net, k));
+    return SS_OK;
+}
+
+int ss_learner_save(const ss_learner *l, ss_checkpoint *ck, ss_error *err)
+{
+    double *shape;
+    size_t n_shape;
+    int rc = shape_of(l->net, &shape, &n_shape, err);
+    if (rc == SS_OK)
+        rc = ss_checkpoint_add_f64(ck, "network.shape", shape, n_shape, err);
+    free(shape);
+    char name[300];
+    for (size_t k = 0; rc == SS_OK && k < ss_network_n_projections(l->net); k++) {
+        ss_projection *p = ss_network_projection(l->net, k);
+        double crc = connectivity_crc(l->net, p);
+        snprintf(name, sizeof name, "projection.%s.connectivity", ss_projection_name(p));
+        rc = ss_checkpoint_add_f64(ck, name, &crc, 1, err);
+        snprintf(name, sizeof name, "projection.%s.weights", ss_projection_name(p));
+        if (rc == SS_OK)
+            rc = ss_checkpoint_add_f32(ck, name, ss_projection_weights(p),
+                                       ss_projection_n_synapses(p), err);
+    }
+    for (size_t i = 0; rc == SS_OK && i < l->n_layers; i++)
+        if (l->layers[i].theta_mv) {
+            ss_layer *layer = ss_network_layer(l->net, i);
+            snprintf(name, sizeof name, "layer.%s.theta_mv", ss_layer_name(layer));
+            rc = ss_checkpoint_add_f64(ck, name, l->layers[i].theta_mv, ss_layer_size(layer), err);
+        }
+    return rc;
+}
+
+int ss_learner_load(ss_learner *l, const ss_checkpoint *ck, ss_error *err)
+{
+    double *want, *have;
+    size_t n;
+    int rc = shape_of(l->net, &want, &n, err);
+    if (rc != SS_OK)
+        return rc;
+    have = malloc(n * sizeof *have);
+    if (!have) {
+        free(want);
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    rc = ss_checkpoint_get_f64(ck, "network.shape", have, n, err);
+    if (rc == SS_OK && memcmp(want, have, n * sizeof *want) != 0)
+        rc = ss_error_set(err, SS_EDATA,
+                          "checkpoint: saved from a network of another shape (layer sizes or "
+                          "synapse counts differ from this model's)");
+    free(want);
+    free(have);
+    char name[300];
+    for (size_t k = 0; rc == SS_OK && k < ss_network_n_projections(l->net); k++) {
+        ss_projection *p = ss_network_projection(l->net, k);
+        double crc;
+        snprintf(name, sizeof name, "projection.%s.connectivity", ss_projection_name(p));
+        rc = ss_checkpoint_get_f64(ck, name, &crc, 1, err);
+        if (rc == SS_OK && crc != connectivity_crc(l->net, p))
+            rc = ss_error_set(err, SS_EDATA,
+                              "checkpoint: projection '%s' was drawn with other synapses "
+                              "(another seed?)",
+                              ss_projection_name(p));
+        snprintf(name, sizeof name, "projection.%s.weights", ss_projection_name(p));
+        if (rc == SS_OK)
+            rc = ss_checkpoint_get_f32(ck, name, ss_projection_weights(p),
+                                       ss_projection_n_synapses(p), err);
+    }
+    for (size_t i = 0; rc == SS_OK && i < l->n_layers; i++)
+        if (l->layers[i].theta_mv) {
+            ss_layer *layer = ss_network_layer(l->net, i);
+            snprintf(name, sizeof name, "layer.%s.theta_mv", ss_layer_name(layer));
+            rc = ss_checkpoint_get_f64(ck, name, l->layers[i].theta_mv, ss_layer_size(layer), err);
+        }
+    return rc;
+}
+
+double ss_learner_theta_mv(const ss_learner *l, size_t layer, size_t neuron)
+{
+    return l->layers[layer].theta_mv ? l->layers[layer].theta_mv[neuron] : 0;
+}

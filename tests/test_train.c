@@ -1,0 +1,282 @@
+/* Learning on the engine: the rule's weight changes through real spikes,
+ * the teacher term, normalisation, homeostasis, and the classifier as a
+ * whole: it learns IRIS, a seed fixes it, checkpoints restore it. */
+#include "testutil.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <gsl/gsl_rng.h>
+#include <spiksim/dataset.h>
+#include <spiksim/learn.h>
+#include <spiksim/train.h>
+
+/* One presynaptic source spiking at the times in pre.csv, one lif neuron we
+ * force to spike, one plastic synapse of weight 0.5 between them. */
+static const char *pair_model = "[plasticity]\n"
+                                "eta = 0.1\na_plus = 1\na_minus = 0.5\n"
+                                "tau_plus_ms = 20\ntau_minus_ms = 10\n"
+                                "w_min = 0\nw_max = 1\n"
+                                "[layer.pre]\ntype = spike_file\nsize = 1\nspike_file = pre.csv\n"
+                                "[layer.post]\nsize = 1\n"
+                                "[projection.syn]\nfrom = pre\nto = post\nweight = 0.5\n"
+                                "delay_ms = 1\nplastic = true\n";
+
+typedef struct rig {
+    ss_config *cfg;
+    ss_network *net;
+    ss_engine *eng;
+    ss_learner *learner;
+    gsl_rng *rng;
+} rig;
+
+static int rig_up(rig *r, const char *model, const char *pre_csv)
+{
+    ss_error err;
+    memset(r, 0, sizeof *r);
+    ss_test_write("pre.csv", pre_csv);
+    r->cfg = ss_config_load(ss_test_write("pair.ini", model), NULL, 0, &err);
+    r->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (r->cfg)
+        r->net = ss_network_from_config(r->cfg, r->rng, &err);
+    if (r->net)
+        r->eng = ss_engine_alloc(r->net, r->rng, &err);
+    if (r->eng)
+        r->learner = ss_learner_alloc(r->net, r->eng, r->cfg, &err);
+    if (!r->learner)
+        fprintf(stderr, "\n  rig: %s\n", err.msg);
+    return r->learner != NULL;
+}
+
+static void rig_down(rig *r)
+{
+    ss_learner_free(r->learner);
+    ss_engine_free(r->eng);
+    ss_network_free(r->net);
+    ss_config_free(r->cfg);
+    gsl_rng_free(r->rng);
+}
+
+static float weight(rig *r)
+{
+    return ss_projection_weights(ss_network_projection(r->net, 0))[0];
+}
+
+static void test_ltp_through_engine(void)
+{
+    /* Pre spike at 10 ms arrives at 11 ms (delay 1); post forced at 16 ms:
+     * w = 0.5 + eta A+ e^(-5/20) (additive). */
+    rig r;
+    CU_ASSERT_FATAL(rig_up(&r, pair_model, "time_ms,neuron\n10,0\n"));
+    ss_learner_set_enabled(r.learner, 1);
+    ss_learner_begin_sample(r.learner, 0, 50);
+    CU_ASSERT_EQUAL(ss_engine_force_spike(r.eng, 1, 0, 16, NULL), 0);
+    CU_ASSERT_EQUAL(ss_engine_run(r.eng, 50, NULL), 0);
+    CU_ASSERT_DOUBLE_EQUAL(weight(&r), 0.5 + 0.1 * exp(-5.0 / 20), 1e-6);
+    rig_down(&r);
+}
+
+static void test_ltd_through_engine(void)
+{
+    /* Post forced at 5 ms, pre spike at 10 ms arrives at 11 ms:
+     * w = 0.5 - eta A- e^(-6/10). */
+    rig r;
+    CU_ASSERT_FATAL(rig_up(&r, pair_model, "time_ms,neuron\n10,0\n"));
+    ss_learner_set_enabled(r.learner, 1);
+    ss_learner_begin_sample(r.learner, 0, 50);
+    ss_engine_force_spike(r.eng, 1, 0, 5, NULL);
+    ss_engine_run(r.eng, 50, NULL);
+    CU_ASSERT_DOUBLE_EQUAL(weight(&r), 0.5 - 0.1 * 0.5 * exp(-6.0 / 10), 1e-6);
+    rig_down(&r);
+}
+
+static void test_disabled_learns_nothing(void)
+{
+    rig r;
+    CU_ASSERT_FATAL(rig_up(&r, pair_model, "time_ms,neuron\n10,0\n12,0\n"));
+    ss_learner_begin_sample(r.learner, 0, 50);
+    ss_engine_force_spike(r.eng, 1, 0, 16, NULL);
+    ss_engine_run(r.eng, 50, NULL);
+    CU_ASSERT_EQUAL(weight(&r), 0.5f);
+    rig_down(&r);
+}
+
+static void test_teacher_term(void)
+{
+    /* A label neuron's spike at 10 ms reaches the output at 10.5 ms (teacher
+     * projection, weight 0): +resume_eta * x; the output's own forced spike
+     * at 20 ms: -resume_eta * x.  The pre spike at 5 ms arrives at 6 ms. */
+    char model[2048];
+    snprintf(model, sizeof model,
+             "[plasticity]\neta = 0\nresume_eta = 0.2\ntau_plus_ms = 20\nw_max = 5\n"
+             "[layer.pre]\ntype = spike_file\nsize = 1\nspike_file = pre.csv\n"
+             "[layer.label]\ntype = label\nsize = 1\n"
+             "[layer.post]\nsize = 1\n"
+             "[projection.syn]\nfrom = pre\nto = post\nweight = 1\ndelay_ms = 1\n"
+             "plastic = true\n"
+             "[projection.teach]\nfrom = label\nto = post\nconnect = label_match\nweight = 0\n"
+             "delay_ms = 0.5\nteacher = true\n");
+    rig r;
+    CU_ASSERT_FATAL(rig_up(&r, model, "5,0\n"));
+    ss_learner_set_enabled(r.learner, 1);
+    ss_learner_begin_sample(r.learner, 0, 50);
+    /* One label spike at 10 ms: regular mode fires at (k + 1/2)/rate. */
+    double r_hz = 50;
+    CU_ASSERT_EQUAL(ss_engine_set_input(r.eng, 1, &r_hz, SS_INPUT_REGULAR, 0, 15, NULL), 0);
+    ss_engine_force_spike(r.eng, 2, 0, 20, NULL);
+    ss_engine_run(r.eng, 50, NULL);
+    double x_teach = exp(-(10.5 - 6.0) / 20), x_own = exp(-(20 - 6.0) / 20);
+    CU_ASSERT_DOUBLE_EQUAL(weight(&r), 1 + 0.2 * x_teach - 0.2 * x_own, 1e-6);
+    rig_down(&r);
+}
+
+static void test_normalise_and_homeostasis(void)
+{
+    /* Two inputs of weight 3 and 4 (norm 5) onto a neuron that spikes:
+     * after the sample their Euclidean norm is 2.  The neuron's target is 3
+     * spikes and it fires once, so its threshold drops by 2 * theta_eta. */
+    const char *model = "[plasticity]\neta = 0\nw_max = 10\n"
+                        "[layer.pre]\ntype = spike_file\nsize = 2\nspike_file = pre.csv\n"
+                        "[layer.post]\nsize = 1\ntarget_spikes = 3\ntheta_eta_mv = 0.5\n"
+                        "[projection.syn]\nfrom = pre\nto = post\nweight_dist = uniform\n"
+                        "weight_min = 3\nweight_max = 3\nplastic = true\nnormalize = 2\n";
+    rig r;
+    CU_ASSERT_FATAL(rig_up(&r, model, "1,0\n"));
+    float *w = ss_projection_weights(ss_network_projection(r.net, 0));
+    /* normalised at the start already: 3,3 -> sqrt(2) each */
+    CU_ASSERT_DOUBLE_EQUAL(w[0], sqrt(2.0), 1e-6);
+    w[1] = 4.0f * w[0] / 3.0f;
+    ss_learner_set_enabled(r.learner, 1);
+    ss_learner_begin_sample(r.learner, 0, 50);
+    ss_engine_force_spike(r.eng, 1, 0, 5, NULL);
+    ss_engine_run(r.eng, 50, NULL);
+    ss_learner_end_sample(r.learner);
+    CU_ASSERT_DOUBLE_EQUAL(sqrt((double)w[0] * w[0] + (double)w[1] * w[1]), 2.0, 1e-5);
+    CU_ASSERT_DOUBLE_EQUAL(w[1] / w[0], 4.0 / 3.0, 1e-5);
+    CU_ASSERT_DOUBLE_EQUAL(ss_learner_theta_mv(r.learner, 1, 0), -1.0, 1e-12);
+    rig_down(&r);
+}
+
+/* IRIS versicolor vs virginica, one fold, with the shipped model. */
+static ss_config *iris_binary(const char *extra)
+{
+    const char *sets[] = {"data.folds=one", "train.epochs=5", extra};
+    ss_error err;
+    ss_config *cfg =
+        ss_config_load(ss_test_src("models/iris-binary.ini"), sets, extra ? 3 : 2, &err);
+    if (!cfg)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    return cfg;
+}
+
+typedef struct trained {
+    double train_acc, test_acc;
+    float checksum;
+} trained;
+
+static int train_iris(ss_config *cfg, unsigned long seed, const char *save, trained *out)
+{
+    ss_error err;
+    ss_dataset *ds = ss_dataset_load(cfg, &err);
+    ss_split *split = NULL;
+    if (!ds || ss_dataset_split_config(ds, cfg, 0, &split, &err) != SS_OK) {
+        fprintf(stderr, "\n  %s\n", err.msg);
+        ss_dataset_free(ds);
+        return 0;
+    }
+    ss_classifier *c = ss_classifier_alloc(cfg, split->n_features, split->n_classes, seed, &err);
+    ss_results res;
+    int ok = c && ss_results_init(&res, 1, split->n_classes, &err) == SS_OK &&
+             ss_fold_result_reserve(&res.folds[0], 5, 1, &err) == SS_OK &&
+             ss_classifier_train(c, cfg, split, &res.folds[0], NULL, NULL, &err) == SS_OK;
+    if (ok) {
+        out->train_acc = res.folds[0].train_accuracy;
+        out->test_acc = res.folds[0].test_accuracy;
+        ss_projection *p = ss_network_projection(ss_classifier_network(c), 0);
+        out->checksum = 0;
+        for (size_t k = 0; k < ss_projection_n_synapses(p); k++)
+            out->checksum += ss_projection_weights(p)[k] * (float)(k % 7 + 1);
+        if (save)
+            ok = ss_classifier_save(c, save, &err) == SS_OK;
+    }
+    if (!ok)
+        fprintf(stderr, "\n  %s\n", err.msg);
+    if (c)
+        ss_results_free(&res);
+    ss_classifier_free(c);
+    ss_split_free(split);
+    ss_dataset_free(ds);
+    return ok;
+}
+
+static void test_learns_iris(void)
+{
+    ss_config *cfg = iris_binary(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    trained a, b, c;
+    CU_ASSERT_FATAL(train_iris(cfg, 1, ss_test_tmp("iris.ck"), &a));
+    fprintf(stderr, "(train %.3f test %.3f) ", a.train_acc, a.test_acc);
+    CU_ASSERT_TRUE(a.test_acc >= 0.85);
+    /* Same seed, same everything; another seed, other weights. */
+    CU_ASSERT_FATAL(train_iris(cfg, 1, NULL, &b));
+    CU_ASSERT_EQUAL(a.checksum, b.checksum);
+    CU_ASSERT_EQUAL(a.test_acc, b.test_acc);
+    CU_ASSERT_FATAL(train_iris(cfg, 2, NULL, &c));
+    CU_ASSERT_NOT_EQUAL(a.checksum, c.checksum);
+    ss_config_free(cfg);
+}
+
+static void test_checkpoint_restores(void)
+{
+    ss_config *cfg = iris_binary(NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    trained a;
+    char path[4400];
+    snprintf(path, sizeof path, "%s", ss_test_tmp("iris-restore.ck"));
+    CU_ASSERT_FATAL(train_iris(cfg, 1, path, &a));
+    ss_error err;
+    ss_dataset *ds = ss_dataset_load(cfg, &err);
+    ss_split *split = NULL;
+    CU_ASSERT_EQUAL_FATAL(ss_dataset_split_config(ds, cfg, 0, &split, &err), 0);
+    /* A fresh classifier (another seed: other initial weights) given the
+     * checkpoint tests exactly as the trained one did. */
+    ss_classifier *c = ss_classifier_alloc(cfg, split->n_features, split->n_classes, 1, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(ss_classifier_load(c, path, &err), 0);
+    double acc;
+    CU_ASSERT_EQUAL(ss_classifier_evaluate(c, split->test_x, split->test_y, split->n_test, NULL,
+                                           NULL, "test", &acc, &err),
+                    0);
+    CU_ASSERT_EQUAL(acc, a.test_acc);
+    ss_classifier_free(c);
+    /* Another shape is refused. */
+    ss_config *bigger = iris_binary("layer.hidden1.size=22");
+    c = ss_classifier_alloc(bigger, split->n_features, split->n_classes, 1, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_EQUAL(ss_classifier_load(c, path, &err), SS_EDATA);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "another shape"));
+    ss_classifier_free(c);
+    ss_config_free(bigger);
+    ss_split_free(split);
+    ss_dataset_free(ds);
+    ss_config_free(cfg);
+}
+
+int main(void)
+{
+    static const ss_test_case cases[] = {
+        {"LTP through engine hooks", test_ltp_through_engine},
+        {"LTD through engine hooks", test_ltd_through_engine},
+        {"plasticity off learns nothing", test_disabled_learns_nothing},
+        {"teacher term", test_teacher_term},
+        {"normalisation and homeostasis", test_normalise_and_homeostasis},
+        {"learns IRIS, seeded", test_learns_iris},
+        {"checkpoint restores a trained network", test_checkpoint_restores},
+        {NULL, NULL},
+    };
+    CU_initialize_registry();
+    ss_test_add_suite("train", cases);
+    return ss_test_main();
+}
