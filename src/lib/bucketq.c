@@ -29,6 +29,7 @@ ss_bucketq *ss_bucketq_alloc(uint32_t n_slots, unsigned m, void *records, size_t
     for (uint32_t b = 0; b < q->n_buckets; b++)
         q->head[b] = SS_BQ_NONE;
     q->cur = q->n_buckets;
+    q->hi = SS_BQ_NONE;
     q->min = SS_BQ_NONE;
     return q;
 }
@@ -46,9 +47,13 @@ void ss_bucketq_clear(ss_bucketq *q)
 {
     for (uint32_t s = 0; s < q->n_slots; s++)
         ss_bq_sl(q, s)->prev = SS_BQ_GONE;
-    for (uint32_t b = 0; b < q->n_buckets; b++)
-        q->head[b] = SS_BQ_NONE;
+    /* Only [cur, hi] can hold entries: a reset between samples of a large
+     * layer does not sweep every bucket. */
+    if (q->hi != SS_BQ_NONE)
+        for (uint32_t b = q->cur; b <= q->hi && b < q->n_buckets; b++)
+            q->head[b] = SS_BQ_NONE;
     q->n = 0;
     q->cur = q->n_buckets;
+    q->hi = SS_BQ_NONE;
     q->min = SS_BQ_NONE;
 }

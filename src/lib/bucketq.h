@@ -39,6 +39,7 @@ typedef struct ss_bucketq {
     size_t stride;
     void *own;    /* the slot records when the queue allocated them */
     uint32_t cur; /* every bucket below cur is empty */
+    uint32_t hi;  /* every bucket above hi is empty (or hi < cur) */
     uint32_t min; /* cached minimum, SS_BQ_NONE: unknown or empty */
     uint32_t n;
 } ss_bucketq;
@@ -95,6 +96,8 @@ static inline void ss_bq_link(ss_bucketq *q, uint32_t s, uint32_t b)
     q->head[b] = s;
     if (b < q->cur)
         q->cur = b;
+    if (b > q->hi || q->hi == SS_BQ_NONE)
+        q->hi = b;
 }
 
 static inline int ss_bucketq_contains(const ss_bucketq *q, uint32_t s)
