@@ -39,8 +39,8 @@ typedef struct lx_state {
     double v_reset, t_ref, e_l;
     int scaled;
     double tb, g_e, g_i, inv_tau_min;
-    double fac_t;               /* time of the cached factors (NAN: none) */
-    double em, ee, ei;          /* E_m, E_e, E_i at fac_t */
+    double fac_t;      /* time of the cached factors (NAN: none) */
+    double em, ee, ei; /* E_m, E_e, E_i at fac_t */
     double inv_em, inv_ee, inv_ei;
 } lx_state;
 
@@ -157,9 +157,9 @@ static void state_put(lx_state *S, uint32_t j, double t, const ss_lif_exp_state 
     factors(S, t);
     x->ie = st->i_exc_mv * S->ee;
     x->ii = st->i_inh_mv * S->ei;
-    x->v = t < x->ref_end ? NAN
-                          : (st->v_mv - k->v_inf - st->i_exc_mv * S->g_e - st->i_inh_mv * S->g_i) *
-                                S->em;
+    x->v = t < x->ref_end
+               ? NAN
+               : (st->v_mv - k->v_inf - st->i_exc_mv * S->g_e - st->i_inh_mv * S->g_i) * S->em;
 }
 
 static void publish(ss_engine *eng, ss_layer_rt *L, lx_state *S)
@@ -175,23 +175,46 @@ static inline uint64_t spike_kid(const ss_layer_rt *L, uint32_t j)
     return ss_event_kid(SS_EV_SPIKE, L->offset + j);
 }
 
-/* After a state change at t outside the refractory period: the exact next
- * crossing, into the heap now if it moved earlier (else lazily). */
+/* After a state change at t outside the refractory period.  The heap key
+ * only has to be a lower bound of the next crossing: instead of searching
+ * for the crossing at every input, the key is (V_th - V) / (a bound of V'),
+ * or infinity when the cheap bound shows V never gets there, and the exact
+ * crossing is searched for only when the key comes up (lx_due).  t_pred is
+ * the exact crossing when known (the key equals it), NAN when the key is
+ * only a bound. */
 static void predict(ss_layer_rt *L, lx_state *S, uint32_t j, double t, int eager)
 {
     lx_n *x = &S->n[j];
     ss_lif_exp_k tmp;
+    const ss_lif_exp_k *k = kof(S, j, &tmp);
     ss_lif_exp_state s = state_at(S, j, t);
-    x->t_pred = t + ss_lif_exp_k_crossing(kof(S, j, &tmp), &s, S->solver);
+    double lb;
+    if (s.v_mv >= k->v_th) {
+        lb = t;
+    } else if (ss_lif_exp_k_bound(k, &s) < k->v_th) {
+        lb = INFINITY;
+    } else {
+        double r = ss_lif_exp_k_rise_bound(k, &s);
+        lb = r > 0 ? t + (k->v_th - s.v_mv) / r : INFINITY;
+    }
+    x->t_pred = isinf(lb) ? INFINITY : NAN;
     int present = ss_queue_contains(S->heap, j);
     if (eager || !present) {
-        if (isinf(x->t_pred))
+        if (isinf(lb))
             ss_queue_remove_inline(S->heap, j);
         else
-            ss_queue_set_inline(S->heap, j, x->t_pred, spike_kid(L, j));
-    } else if (x->t_pred < ss_queue_key(S->heap, j, NULL)) {
-        ss_queue_set_inline(S->heap, j, x->t_pred, spike_kid(L, j));
+            ss_queue_set_inline(S->heap, j, lb, spike_kid(L, j));
+    } else if (lb < ss_queue_key(S->heap, j, NULL)) {
+        ss_queue_set_inline(S->heap, j, lb, spike_kid(L, j));
     }
+}
+
+/* An inhibitory input only delays a crossing (it lowers V at every later
+ * time): the key stays a lower bound, and an exact prediction becomes one. */
+static inline void inhibited(lx_n *x)
+{
+    if (!isinf(x->t_pred))
+        x->t_pred = NAN;
 }
 
 static void fire(ss_engine *eng, ss_layer_rt *L, lx_state *S, uint32_t j, double t)
@@ -232,7 +255,10 @@ static void lx_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t 
             }
             if (t < x->ref_end)
                 continue; /* the refractory-end event will predict */
-            predict(L, S, j, t, 0);
+            if (wk < 0 && ss_queue_contains(S->heap, j))
+                inhibited(x);
+            else
+                predict(L, S, j, t, 0);
         }
         publish(eng, L, S);
         return;
@@ -248,7 +274,10 @@ static void lx_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t 
             x->ii += w[k];
         if (t < x->ref_end)
             continue; /* the refractory-end event will predict */
-        predict(L, S, j, t, 0);
+        if (w[k] < 0 && ss_queue_contains(S->heap, j))
+            inhibited(x);
+        else
+            predict(L, S, j, t, 0);
     }
     publish(eng, L, S);
 }
@@ -265,14 +294,20 @@ static void lx_due(ss_engine *eng, ss_layer_rt *L, double t)
         st.v_mv = S->v_reset;
         state_put(S, j, t, &st);
         predict(L, S, j, t, 1);
-    } else if (S->heap->heap[0].t < x->t_pred) {
-        /* stale lower bound */
-        if (isinf(x->t_pred))
+    } else if (S->heap->heap[0].t == x->t_pred) {
+        fire(eng, L, S, j, t); /* the exact crossing */
+    } else {
+        /* A lower bound came up: search for the exact crossing now. */
+        ss_lif_exp_k tmp;
+        ss_lif_exp_state st = state_at(S, j, t);
+        double dt = ss_lif_exp_k_crossing(kof(S, j, &tmp), &st, S->solver);
+        x->t_pred = t + dt;
+        if (dt == 0)
+            fire(eng, L, S, j, t);
+        else if (isinf(dt))
             ss_queue_remove_inline(S->heap, j);
         else
             ss_queue_set_inline(S->heap, j, x->t_pred, spike_kid(L, j));
-    } else {
-        fire(eng, L, S, j, t);
     }
     publish(eng, L, S);
 }
@@ -326,12 +361,12 @@ static void lx_reset(ss_engine *eng, ss_layer_rt *L)
     S->fac_t = NAN;
     for (uint32_t j = 0; j < L->size; j++) {
         lx_n *x = &S->n[j];
-        ss_lif_exp_state st = {
-            p->v_init == SS_V_INIT_REST    ? p->e_l_mv
-            : p->v_init == SS_V_INIT_RESET ? p->v_reset_mv
-                                           : p->v_reset_mv + gsl_rng_uniform(eng->rng) *
-                                                                 (p->v_th_mv - p->v_reset_mv),
-            0, 0};
+        ss_lif_exp_state st = {p->v_init == SS_V_INIT_REST ? p->e_l_mv
+                               : p->v_init == SS_V_INIT_RESET
+                                   ? p->v_reset_mv
+                                   : p->v_reset_mv +
+                                         gsl_rng_uniform(eng->rng) * (p->v_th_mv - p->v_reset_mv),
+                               0, 0};
         x->ref_end = -INFINITY;
         state_put(S, j, 0, &st);
         predict(L, S, j, 0, 1);
@@ -374,8 +409,8 @@ static int lx_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
     S->e_l = p->e_l_mv;
     /* Near tau_m the two exponentials of a response cancel: keep those
      * layers in the advancing representation. */
-    S->scaled = fabs(S->k.ch[0].kappa) * S->k.tau_m >= 0.1 &&
-                fabs(S->k.ch[1].kappa) * S->k.tau_m >= 0.1;
+    S->scaled =
+        fabs(S->k.ch[0].kappa) * S->k.tau_m >= 0.1 && fabs(S->k.ch[1].kappa) * S->k.tau_m >= 0.1;
     S->g_e = S->scaled ? 1 / (S->k.ch[0].kappa * S->k.tau_m) : 0;
     S->g_i = S->scaled ? 1 / (S->k.ch[1].kappa * S->k.tau_m) : 0;
     S->inv_tau_min = fmax(S->k.inv_tau_m, fmax(S->k.ch[0].inv_tau, S->k.ch[1].inv_tau));

@@ -31,6 +31,9 @@ double ss_lif_exp_k_step(const ss_lif_exp_k *k, const ss_lif_exp_state *x, doubl
 /* An upper bound of V over all s >= 0 (each positive term at its maximum):
  * below v_th it proves no spike, with no search. */
 double ss_lif_exp_k_bound(const ss_lif_exp_k *k, const ss_lif_exp_state *x);
+/* An upper bound of V'(s) over all s >= 0: V cannot reach v_th before
+ * (v_th - V0) / bound, a lower bound of the crossing time without a search. */
+double ss_lif_exp_k_rise_bound(const ss_lif_exp_k *k, const ss_lif_exp_state *x);
 /* First s >= 0 with V(s) >= v_th, INFINITY if none (see neuron_lif_exp.c). */
 double ss_lif_exp_k_crossing(const ss_lif_exp_k *k, const ss_lif_exp_state *x,
                              gsl_root_fsolver *solver);

@@ -102,6 +102,26 @@ double ss_lif_exp_k_bound(const ss_lif_exp_k *k, const ss_lif_exp_state *x)
     return b;
 }
 
+double ss_lif_exp_k_rise_bound(const ss_lif_exp_k *k, const ss_lif_exp_state *x)
+{
+    /* V' = -(c0/tau_m) e^{-s/tau_m} + sum I r'(s).  r' is at most r'(0) = 1/tau_m,
+     * and |r'| at most (1/tau_s + 1/tau_m)/|kappa tau_m| (each exponential's own
+     * slope), or 1/tau_m in the limit kappa = 0 (2/tau_m taken, for a margin). */
+    double r = fmax(k->v_inf - x->v_mv, 0) * k->inv_tau_m;
+    const double cur[2] = {x->i_exc_mv, x->i_inh_mv};
+    for (int i = 0; i < 2; i++) {
+        const ss_syn_channel *c = &k->ch[i];
+        if (cur[i] > 0) {
+            r += cur[i] * k->inv_tau_m;
+        } else if (cur[i] < 0) {
+            double kt = fabs(c->kappa) * k->tau_m;
+            r += -cur[i] *
+                 (kt < 1e-12 ? 2 * k->inv_tau_m : (c->inv_tau + k->inv_tau_m) / fmin(kt, 1.0));
+        }
+    }
+    return r;
+}
+
 /* Bounds of I r(s) over [a, b] given r(a), r(b). */
 static void term_bounds(const ss_lif_exp_k *k, const ss_syn_channel *c, double current, double a,
                         double b, double ra, double rb, double *lo, double *hi)
