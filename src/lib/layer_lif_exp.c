@@ -9,13 +9,13 @@
  * so an input costs two multiply-adds (C += w E_s, A -= w g E_m) with the
  * three factors computed once per arriving spike, not three exponentials per
  * synapse.  Otherwise each neuron keeps (V, I_e, I_i) as of its last update
- * and is advanced exactly (neuron_lif_exp.c).  Its one heap entry is
- * either the end of its refractory period (V held at V_reset while the
- * currents go on decaying and summing input; the crossing search waits for
- * this event instead of running on every input during the period) or its
- * predicted threshold crossing.  As in the lif layer, a prediction that
- * moves later is left in the heap as a lower bound and corrected when it
- * reaches the top.
+ * and is advanced exactly (neuron_lif_exp.c).
+ *
+ * Its one heap entry is either the end of its refractory period (V held at
+ * V_reset while the currents go on decaying and summing input) or a time
+ * its next crossing cannot come before: a cheap lower bound after an input
+ * (see predict), the exact crossing, searched for (bracketing plus Brent)
+ * only when that bound comes up.  Most inputs thus cost no search at all.
  */
 #include "engine_impl.h"
 #include "neuron_impl.h"
