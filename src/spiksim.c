@@ -7,6 +7,7 @@
 #include "config.h"
 
 #include <getopt.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +19,8 @@
 #include <spiksim/dataset.h>
 #include <gsl/gsl_rng.h>
 #include <spiksim/engine.h>
+#include <spiksim/figures.h>
+#include <spiksim/plot.h>
 #include <spiksim/network.h>
 #include <spiksim/experiment.h>
 #include <spiksim/report.h>
@@ -32,6 +35,11 @@ typedef struct cli_opts {
     unsigned long seed;
     const char *json_path;
     const char *raster_path;
+    const char *raster_format_name; /* --raster-format, NULL: from the extension */
+    ss_raster_format raster_format;
+    ss_raster_request raster; /* --raster-layers, -samples, -window, -max-spikes */
+    int raster_samples_given;
+    const char *plot_dir;
     const char *save_path, *load_path;
     int no_train;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
@@ -62,8 +70,17 @@ static const char usage_text[] =
     "                               shape) to a checkpoint FILE\n"
     "      --load FILE              start from a checkpoint saved by --save\n"
     "      --no-train               skip training: test the loaded network\n"
-    "      --raster FILE            write every spike as CSV rows\n"
-    "                               time_ms,layer,neuron (free-running models)\n"
+    "      --raster FILE            write recorded spikes to FILE (.csv, .bin, .png,\n"
+    "                               .svg or .pdf; see spiksim-raster(5))\n"
+    "      --raster-format FORMAT   csv, bin, png, svg or pdf (default: from FILE)\n"
+    "      --raster-layers LIST     record only these layers (comma-separated)\n"
+    "      --raster-samples SPEC    which presentations: all, N, train, test,\n"
+    "                               PHASE:I or PHASE:I-J, comma-separated\n"
+    "      --raster-window T0:T1    only spikes in [T0, T1) ms of each presentation\n"
+    "                               (absolute time for free-running models)\n"
+    "      --raster-max-spikes N    keep at most the first N spikes, with a warning\n"
+    "      --plot-dir DIR           write raster, rates, learning, fgsm and\n"
+    "                               receptive-field pictures (PNG) to DIR\n"
     "  -q, --quiet                  print nothing but errors\n"
     "  -v, --verbose                print more detail\n"
     "      --help-model             list every model-file section and key\n"
@@ -80,6 +97,12 @@ enum {
     OPT_LOAD,
     OPT_NO_TRAIN,
     OPT_RASTER,
+    OPT_RASTER_FORMAT,
+    OPT_RASTER_LAYERS,
+    OPT_RASTER_SAMPLES,
+    OPT_RASTER_WINDOW,
+    OPT_RASTER_MAX_SPIKES,
+    OPT_PLOT_DIR,
     OPT_HELP_MODEL,
     OPT_VERSION
 };
@@ -104,6 +127,12 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         {"load", required_argument, NULL, OPT_LOAD},
         {"no-train", no_argument, NULL, OPT_NO_TRAIN},
         {"raster", required_argument, NULL, OPT_RASTER},
+        {"raster-format", required_argument, NULL, OPT_RASTER_FORMAT},
+        {"raster-layers", required_argument, NULL, OPT_RASTER_LAYERS},
+        {"raster-samples", required_argument, NULL, OPT_RASTER_SAMPLES},
+        {"raster-window", required_argument, NULL, OPT_RASTER_WINDOW},
+        {"raster-max-spikes", required_argument, NULL, OPT_RASTER_MAX_SPIKES},
+        {"plot-dir", required_argument, NULL, OPT_PLOT_DIR},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help-model", no_argument, NULL, OPT_HELP_MODEL},
@@ -111,7 +140,9 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
+    ss_error err;
     o->verbosity = 1;
+    ss_raster_request_default(&o->raster);
     o->sets = calloc((size_t)argc, sizeof *o->sets);
     if (!o->sets) {
         fprintf(stderr, "spiksim: out of memory\n");
@@ -148,6 +179,28 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         case OPT_RASTER:
             o->raster_path = optarg;
             break;
+        case OPT_RASTER_FORMAT:
+            o->raster_format_name = optarg;
+            break;
+        case OPT_RASTER_LAYERS:
+            o->raster.layers = optarg;
+            break;
+        case OPT_RASTER_SAMPLES:
+            if (ss_raster_samples_parse(optarg, &o->raster.samples, &err) != SS_OK)
+                return usage_error("--raster-samples: %s", err.msg);
+            o->raster_samples_given = 1;
+            break;
+        case OPT_RASTER_WINDOW:
+            if (ss_raster_window_parse(optarg, &o->raster.window, &err) != SS_OK)
+                return usage_error("--raster-window: %s", err.msg);
+            break;
+        case OPT_RASTER_MAX_SPIKES:
+            if (ss_raster_max_spikes_parse(optarg, &o->raster.max_spikes, &err) != SS_OK)
+                return usage_error("--raster-max-spikes: %s", err.msg);
+            break;
+        case OPT_PLOT_DIR:
+            o->plot_dir = optarg;
+            break;
         case OPT_JSON:
             o->json_path = optarg;
             break;
@@ -179,9 +232,19 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     o->model = argv[optind];
     if (o->no_train && !o->load_path)
         return usage_error("%s", "--no-train needs --load FILE");
+    if (o->raster_path) {
+        int rc = o->raster_format_name
+                     ? ss_raster_format_parse(o->raster_format_name, &o->raster_format, &err)
+                     : ss_raster_format_from_path(o->raster_path, &o->raster_format, &err);
+        if (rc != SS_OK)
+            return usage_error("%s", err.msg);
+    } else if (o->raster_format_name || o->raster.layers || o->raster_samples_given ||
+               o->raster.max_spikes || o->raster.window.t0_ms > 0 ||
+               isfinite(o->raster.window.t1_ms)) {
+        return usage_error("%s", "the --raster-* options need --raster FILE");
+    }
     return -1;
 }
-
 
 /* Prints err and returns the exit status for its code. */
 static int fail(const ss_error *err)
@@ -197,6 +260,8 @@ static int check_outputs(const cli_opts *o, ss_error *err)
     for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
         if (paths[i] && ss_atomic_file_check_writable(paths[i], err) != SS_OK)
             return err->code;
+    if (o->plot_dir && ss_plot_dir_check(o->plot_dir, err) != SS_OK)
+        return err->code;
     return SS_OK;
 }
 
@@ -218,12 +283,6 @@ static void install_stop_handlers(void)
 /* A model with [data]: train and test the spiking classifier. */
 static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
 {
-    if (o->raster_path) {
-        ss_error_set(err, SS_EUSAGE,
-                     "--raster: rasters of classification runs are not "
-                     "supported yet; use it with a free-running model");
-        return fail(err);
-    }
     if (check_outputs(o, err) != SS_OK)
         return fail(err);
     ss_dataset *ds = ss_dataset_load(cfg, err);
@@ -236,7 +295,11 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
                           .no_train = o->no_train,
                           .quiet = o->verbosity == 0,
                           .verbose = o->verbosity > 1,
-                          .stop = &stop_requested};
+                          .stop = &stop_requested,
+                          .raster_path = o->raster_path,
+                          .raster_format = o->raster_format,
+                          .raster = o->raster_path ? &o->raster : NULL,
+                          .plot_dir = o->plot_dir};
     ss_results results;
     memset(&results, 0, sizeof results);
     int rc = ss_run_classifier(cfg, ds, &opt, &results, err);
@@ -327,6 +390,24 @@ static int write_run_json(const ss_config *cfg, const ss_run_stats *st, const ch
     return ss_atomic_file_commit(af, err);
 }
 
+/* Free-running runs capture spikes for --raster and --plot-dir through this. */
+typedef struct free_capture {
+    const cli_opts *o;
+    ss_capture *cap;
+} free_capture;
+
+static int attach_capture(void *ctx, ss_network *net, ss_engine *eng, ss_error *err)
+{
+    free_capture *fc = ctx;
+    fc->cap = ss_capture_alloc(&fc->o->raster, net, 0, NULL, 0, 0, err);
+    if (!fc->cap)
+        return err->code;
+    ss_capture_free_running(fc->cap);
+    return ss_engine_add_observer(eng, ss_capture_spike, fc->cap) == 0
+               ? SS_OK
+               : ss_error_set(err, SS_ENOMEM, "out of memory");
+}
+
 /* A model without [data] (bench4, say): simulate duration_ms and report. */
 static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
 {
@@ -334,11 +415,25 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
         ss_error_set(err, SS_EUSAGE, "--save/--load: a free-running model has nothing to train");
         return fail(err);
     }
+    if (o->raster_samples_given) {
+        ss_error_set(err, SS_EUSAGE,
+                     "--raster-samples: a free-running model has no presentations; use "
+                     "--raster-window T0:T1");
+        return fail(err);
+    }
     if (check_outputs(o, err) != SS_OK)
         return fail(err);
     ss_run_stats st;
     memset(&st, 0, sizeof st);
-    int rc = ss_simulate_free(cfg, run_seed(cfg, o), o->raster_path, &st, err);
+    free_capture fc = {o, NULL};
+    int want = o->raster_path || o->plot_dir;
+    int rc = ss_simulate_free_with(cfg, run_seed(cfg, o), NULL, want ? attach_capture : NULL, &fc,
+                                   &st, err);
+    if (rc == SS_OK && o->raster_path)
+        rc = ss_figures_raster(fc.cap, o->raster_path, o->raster_format, o->raster.max_spikes,
+                               stderr, err);
+    if (rc == SS_OK && o->plot_dir)
+        rc = ss_figures_free_plots(o->plot_dir, fc.cap, err);
     int status = 0;
     if (rc != SS_OK) {
         status = fail(err);
@@ -348,6 +443,7 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
         if (o->json_path && write_run_json(cfg, &st, o->json_path, err) != SS_OK)
             status = fail(err);
     }
+    ss_capture_free(fc.cap);
     ss_run_stats_free(&st);
     return status;
 }
@@ -440,5 +536,6 @@ int main(int argc, char **argv)
     }
     ss_config_free(cfg);
     free(o.sets);
+    ss_plot_release_caches(); /* cairo's and fontconfig's, for leak checkers */
     return status;
 }

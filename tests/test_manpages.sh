@@ -9,8 +9,8 @@ man5="$SS_SRCDIR/man/spiksim.ini.5"
 tmp="$SS_BUILDDIR/tests/tmp/manpages"
 mkdir -p "$tmp"
 
-for page in "$man1" "$man5"; do
-    if ! groff -ww -z -man "$page" 2>"$tmp/groff.err" || [ -s "$tmp/groff.err" ]; then
+for page in "$man1" "$man5" "$SS_SRCDIR/man/spiksim-raster.5"; do
+    if ! groff -t -ww -z -man "$page" 2>"$tmp/groff.err" || [ -s "$tmp/groff.err" ]; then
         echo "FAIL: groff warns on $page:"; cat "$tmp/groff.err"; fail=1
     fi
 done

@@ -146,6 +146,14 @@ int ss_simulate_free(const ss_config *cfg, unsigned long seed, const char *raste
                      ss_run_stats *stats, ss_error *err);
 void ss_run_stats_free(ss_run_stats *stats);
 
+/* Called once the network and engine exist, before the run: the place to
+ * attach observers (a raster capture, say).  A nonzero return stops. */
+typedef int (*ss_simulate_start_fn)(void *ctx, ss_network *net, ss_engine *eng, ss_error *err);
+/* ss_simulate_free() with on_start (may be NULL). */
+int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
+                          ss_simulate_start_fn on_start, void *ctx, ss_run_stats *stats,
+                          ss_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -6,6 +6,7 @@
 #define SPIKSIM_EXPERIMENT_H
 
 #include <signal.h>
+#include <spiksim/capture.h>
 #include <spiksim/config.h>
 #include <spiksim/dataset.h>
 #include <spiksim/error.h>
@@ -23,6 +24,12 @@ typedef struct ss_run_options {
     int quiet;                         /* no progress display */
     int verbose;                       /* per-layer activity after each fold */
     const volatile sig_atomic_t *stop; /* SIGINT flag, checked between samples */
+    /* Spike raster of the first fold (--raster), NULL: none. */
+    const char *raster_path;
+    ss_raster_format raster_format;
+    const ss_raster_request *raster; /* NULL: everything */
+    /* Pictures (--plot-dir): raster, rates, learning, fgsm, receptive fields. */
+    const char *plot_dir;
 } ss_run_options;
 
 /* Runs cfg on ds.  results must be freed with ss_results_free() even on

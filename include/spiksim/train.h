@@ -44,6 +44,7 @@ void ss_classifier_set_log(ss_classifier *c, FILE *log);
 ss_network *ss_classifier_network(ss_classifier *c);
 ss_engine *ss_classifier_engine(ss_classifier *c);
 const ss_encoder *ss_classifier_encoder(const ss_classifier *c);
+const ss_learner *ss_classifier_learner(const ss_classifier *c);
 size_t ss_classifier_input_layer(const ss_classifier *c);
 size_t ss_classifier_output_layer(const ss_classifier *c);
 
@@ -54,6 +55,20 @@ typedef struct ss_presentation {
     const double *first_spike_ms; /* relative to the presentation start */
     double t0_ms;                 /* engine time the presentation started */
 } ss_presentation;
+
+/* Listening to presentations (rasters, live views): called before (begin = 1)
+ * and after (begin = 0, predicted filled) each presentation that training
+ * makes: kind says which pass it belongs to, epoch counts from 0 (training),
+ * index is the sample's row in its part of the split. */
+typedef enum {
+    SS_PASS_TRAIN,      /* a training presentation, plasticity on */
+    SS_PASS_TRAIN_EVAL, /* train accuracy after training */
+    SS_PASS_TEST,       /* the final test */
+    SS_PASS_OTHER       /* any other ss_classifier_evaluate() call */
+} ss_pass;
+typedef void (*ss_presentation_fn)(void *ctx, int begin, ss_pass kind, long epoch, size_t index,
+                                   int label, int predicted, double t0_ms);
+void ss_classifier_set_listener(ss_classifier *c, ss_presentation_fn fn, void *ctx);
 
 /* Presents features; with train = 1, label drives the teacher and
  * plasticity learns.  Fills out (may be NULL). */

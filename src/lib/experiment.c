@@ -1,18 +1,130 @@
 /* A whole classification run, fold by fold; see experiment.h. */
 #include <spiksim/experiment.h>
 
+#include <spiksim/ann.h>
+#include <spiksim/attack.h>
+#include <spiksim/figures.h>
 #include <spiksim/progress.h>
+#include <spiksim/surrogate.h>
 #include <spiksim/train.h>
+
+#include <gsl/gsl_rng.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One fold: split, spiking classifier, result. */
-static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_options *opt, int fold,
-                    ss_fold_result *res, ss_progress *progress, ss_error *err)
+/* Stops the backprop baseline's training after an epoch on SIGINT. */
+static int stop_after_epoch(void *ctx, size_t epoch, double loss)
 {
+    const volatile sig_atomic_t *stop = ctx;
+    (void)epoch;
+    (void)loss;
+    return stop && *stop;
+}
+
+/* The backprop MLP of the same shape, its clean accuracies and the three
+ * FGSM attacks per epsilon: white-box on the MLP, white-box on the spiking
+ * network through its rate surrogate, and the MLP's adversarial inputs
+ * transferred to the spiking network. */
+static int run_baseline(const ss_config *cfg, const ss_run_options *opt, const ss_split *split,
+                        ss_classifier *snn, ss_fold_result *res, ss_progress *progress,
+                        ss_error *err)
+{
+    size_t nf = split->n_features;
+    gsl_matrix_const_view train = gsl_matrix_const_view_array(split->train_x, split->n_train, nf);
+    gsl_matrix_const_view test = gsl_matrix_const_view_array(split->test_x, split->n_test, nf);
+    ss_mlp *mlp = ss_mlp_alloc_from_config(cfg, nf, split->n_classes, err);
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (!mlp || !rng) {
+        ss_mlp_free(mlp);
+        if (rng)
+            gsl_rng_free(rng);
+        return err && err->code ? err->code : ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    /* Its own stream: the spiking network's results do not depend on
+     * whether the baseline runs. */
+    gsl_rng_set(rng, opt->seed ^ 0x27d4eb2fUL);
+    ss_mlp_init(mlp, rng);
+    ss_mlp_train_opts bp;
+    int rc = ss_mlp_train_opts_from_config(cfg, &bp, err);
+    bp.on_epoch = stop_after_epoch;
+    bp.ctx = (void *)opt->stop;
+    double t0 = ss_now_s();
+    if (rc == SS_OK)
+        rc = ss_mlp_train(mlp, &train.matrix, split->train_y, &bp, rng, NULL, err);
+    res->bp_train_s = ss_now_s() - t0;
+    if (rc == SS_OK && opt->stop && *opt->stop)
+        rc = ss_error_set(err, SS_EINTR, "interrupted");
+    if (rc == SS_OK)
+        rc =
+            ss_mlp_evaluate(mlp, &train.matrix, split->train_y, &res->bp_train_accuracy, NULL, err);
+    if (rc == SS_OK)
+        rc = ss_mlp_evaluate(mlp, &test.matrix, split->test_y, &res->bp_test_accuracy,
+                             res->bp_confusion, err);
+    res->has_backprop = rc == SS_OK;
+
+    /* FGSM on the first fgsm_samples test samples (split order). */
+    const double *eps;
+    size_t n_eps = ss_config_list(cfg, "evaluate", "fgsm_eps", &eps);
+    size_t n_att = (size_t)ss_config_int(cfg, "evaluate", "fgsm_samples");
+    if (n_att == 0 || n_att > split->n_test)
+        n_att = split->n_test;
+    res->fgsm_samples = n_att;
+    gsl_matrix_const_view att = gsl_matrix_const_view_array(split->test_x, n_att, nf);
+    gsl_matrix *x_adv = n_att ? gsl_matrix_alloc(n_att, nf) : NULL;
+    ss_surrogate *sur = NULL;
+    double sur_clean = NAN;
+    if (rc == SS_OK && n_att) {
+        ss_error sur_err;
+        sur = ss_surrogate_alloc(snn, cfg, &sur_err);
+        if (!sur && sur_err.code == SS_ECONFIG)
+            fprintf(stderr, "spiksim: warning: %s; no surrogate attack\n", sur_err.msg);
+        else if (!sur)
+            rc = (*err = sur_err, sur_err.code);
+        if (sur)
+            rc = ss_surrogate_accuracy(sur, &att.matrix, split->test_y, &sur_clean, err);
+    }
+    ss_attack_model bp_model = ss_attack_model_mlp(mlp);
+    for (size_t k = 0; rc == SS_OK && k < n_eps && x_adv; k++) {
+        ss_fgsm_row *row = &res->fgsm[k];
+        row->eps = eps[k];
+        row->surrogate_clean_accuracy = sur_clean;
+        char phase[64];
+        rc = ss_fgsm_craft(&bp_model, &att.matrix, split->test_y, eps[k], x_adv, err);
+        if (rc == SS_OK)
+            rc = ss_mlp_evaluate(mlp, x_adv, split->test_y, &row->backprop_whitebox, NULL, err);
+        snprintf(phase, sizeof phase, "fgsm eps %g transfer", eps[k]);
+        if (rc == SS_OK)
+            rc = ss_classifier_evaluate(snn, x_adv->data, split->test_y, n_att, NULL, progress,
+                                        phase, &row->snn_transfer_from_backprop, err);
+        if (rc == SS_OK && sur) {
+            ss_attack_model sm = ss_surrogate_attack_model(sur);
+            rc = ss_fgsm_craft(&sm, &att.matrix, split->test_y, eps[k], x_adv, err);
+            snprintf(phase, sizeof phase, "fgsm eps %g surrogate", eps[k]);
+            if (rc == SS_OK)
+                rc = ss_classifier_evaluate(snn, x_adv->data, split->test_y, n_att, NULL, progress,
+                                            phase, &row->snn_surrogate_whitebox, err);
+        }
+        res->samples_presented += (long long)(sur ? 2 : 1) * (long long)n_att;
+        if (rc == SS_OK && opt->stop && *opt->stop)
+            rc = ss_error_set(err, SS_EINTR, "interrupted");
+    }
+    ss_surrogate_free(sur);
+    if (x_adv)
+        gsl_matrix_free(x_adv);
+    ss_mlp_free(mlp);
+    gsl_rng_free(rng);
+    return rc;
+}
+
+/* One fold: split, spiking classifier, baseline and attacks, result. */
+static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_options *opt, int fold,
+                    int first, const char *const *class_names, ss_fold_result *res,
+                    ss_progress *progress, ss_error *err)
+{
+    ss_capture *cap = NULL;
     ss_split *split = NULL;
     int rc = ss_dataset_split_config(ds, cfg, fold, &split, err);
     if (rc != SS_OK)
@@ -32,6 +144,27 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
     }
     if (rc == SS_OK && opt->verbose)
         ss_classifier_set_log(c, stderr);
+    /* Rasters and pictures come from the first fold. */
+    if (rc == SS_OK && first && (opt->raster_path || opt->plot_dir)) {
+        ss_raster_request req;
+        if (opt->raster)
+            req = *opt->raster;
+        else {
+            ss_raster_request_default(&req);
+            if (!opt->raster_path) /* pictures alone: the first ten test samples */
+                rc = ss_raster_samples_parse("test:0-9", &req.samples, err);
+        }
+        if (rc == SS_OK)
+            cap = ss_capture_alloc(&req, ss_classifier_network(c), ss_classifier_output_layer(c),
+                                   class_names, split->n_classes,
+                                   ss_config_double(cfg, "encoding", "presentation_ms"), err);
+        if (!cap && rc == SS_OK)
+            rc = err && err->code ? err->code : SS_ENOMEM;
+        if (cap) {
+            rc = ss_engine_add_observer(ss_classifier_engine(c), ss_capture_spike, cap);
+            ss_classifier_set_listener(c, ss_capture_presentation, cap);
+        }
+    }
     if (rc == SS_OK && opt->load_path)
         rc = ss_classifier_load(c, opt->load_path, err);
     if (rc == SS_OK && !opt->no_train) {
@@ -54,6 +187,19 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
         res->test_s = ss_now_s() - t0;
         res->samples_presented += (long long)split->n_test;
     }
+    /* The attacks present samples too: they make no raster columns. */
+    if (c)
+        ss_classifier_set_listener(c, NULL, NULL);
+    if (rc == SS_OK && strcmp(ss_config_string(cfg, "evaluate", "baseline"), "backprop") == 0)
+        rc = run_baseline(cfg, opt, split, c, res, progress, err);
+    if (rc == SS_OK && cap && opt->raster_path)
+        rc = ss_figures_raster(cap, opt->raster_path, opt->raster_format,
+                               opt->raster ? opt->raster->max_spikes : 0, stderr, err);
+    if (rc == SS_OK && cap && opt->plot_dir)
+        rc = ss_figures_plots(opt->plot_dir, cap, res, c, split->n_features, err);
+    if (cap)
+        ss_engine_remove_observer(ss_classifier_engine(c), ss_capture_spike, cap);
+    ss_capture_free(cap);
     ss_classifier_free(c);
     ss_split_free(split);
     return rc;
@@ -89,7 +235,8 @@ int ss_run_classifier(const ss_config *cfg, const ss_dataset *ds, const ss_run_o
     for (int k = 0; k < count && rc == SS_OK; k++) {
         if (count > 1 && !opt->quiet)
             fprintf(stderr, "spiksim: fold %d of %d\n", k + 1, count);
-        rc = run_fold(cfg, ds, opt, first + k, &results->folds[k], &progress, err);
+        rc = run_fold(cfg, ds, opt, first + k, k == 0, results->class_names, &results->folds[k],
+                      &progress, err);
     }
     return rc;
 }

@@ -26,13 +26,34 @@ struct ss_classifier {
     unsigned *counts;    /* output spikes in the current presentation */
     double *first_ms;
     double t0_ms;
-    FILE *log;            /* -v: per-layer activity of each phase */
-    uint64_t *layer_mark; /* layer spike counts at the start of a phase */
+    FILE *log;                 /* -v: per-layer activity of each phase */
+    uint64_t *layer_mark;      /* layer spike counts at the start of a phase */
+    ss_presentation_fn listen; /* rasters, live views */
+    void *listen_ctx;
 };
 
 void ss_classifier_set_log(ss_classifier *c, FILE *log)
 {
     c->log = log;
+}
+
+void ss_classifier_set_listener(ss_classifier *c, ss_presentation_fn fn, void *ctx)
+{
+    c->listen = fn;
+    c->listen_ctx = ctx;
+}
+
+/* ss_classifier_present() with the listener told before and after. */
+static int present_heard(ss_classifier *c, const double *x, int label, int train, ss_pass kind,
+                         long epoch, size_t index, ss_presentation *p, ss_error *err)
+{
+    if (c->listen)
+        c->listen(c->listen_ctx, 1, kind, epoch, index, label, -1,
+                  c->enc.reset ? 0 : ss_engine_time(c->eng));
+    int rc = ss_classifier_present(c, x, train ? label : -1, train, p, err);
+    if (c->listen && rc == SS_OK)
+        c->listen(c->listen_ctx, 0, kind, epoch, index, label, p->predicted, p->t0_ms);
+    return rc;
 }
 
 /* Starts (n_samples = 0) or ends a logged phase. */
@@ -217,6 +238,11 @@ const ss_encoder *ss_classifier_encoder(const ss_classifier *c)
     return &c->enc;
 }
 
+const ss_learner *ss_classifier_learner(const ss_classifier *c)
+{
+    return c->learner;
+}
+
 size_t ss_classifier_input_layer(const ss_classifier *c)
 {
     return c->input;
@@ -266,9 +292,9 @@ int ss_classifier_present(ss_classifier *c, const double *features, int label, i
     return rc;
 }
 
-int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size_t n,
-                           ss_confusion *confusion, ss_progress *progress, const char *phase,
-                           double *accuracy, ss_error *err)
+static int evaluate_pass(ss_classifier *c, const double *x, const int *y, size_t n,
+                         ss_confusion *confusion, ss_progress *progress, const char *phase,
+                         ss_pass kind, double *accuracy, ss_error *err)
 {
     size_t n_features = c->enc.n_features;
     long right = 0;
@@ -281,7 +307,7 @@ int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size
         ss_progress_begin(progress, phase, (long)n);
     for (size_t s = 0; s < n; s++) {
         ss_presentation p;
-        int rc = ss_classifier_present(c, x + s * n_features, -1, 0, &p, err);
+        int rc = present_heard(c, x + s * n_features, y[s], 0, kind, -1, s, &p, err);
         if (rc != SS_OK)
             return rc;
         right += p.predicted == y[s];
@@ -295,6 +321,13 @@ int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size
     log_phase(c, phase, n);
     *accuracy = n ? (double)right / (double)n : 0;
     return SS_OK;
+}
+
+int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size_t n,
+                           ss_confusion *confusion, ss_progress *progress, const char *phase,
+                           double *accuracy, ss_error *err)
+{
+    return evaluate_pass(c, x, y, n, confusion, progress, phase, SS_PASS_OTHER, accuracy, err);
 }
 
 int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *split,
@@ -329,7 +362,8 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
             ss_learner_set_enabled(c->learner, 1);
             ss_presentation p;
             size_t k = order[s];
-            rc = ss_classifier_present(c, split->train_x + k * nf, split->train_y[k], 1, &p, err);
+            rc = present_heard(c, split->train_x + k * nf, split->train_y[k], 1, SS_PASS_TRAIN, e,
+                               k, &p, err);
             if (rc != SS_OK)
                 break;
             right += p.predicted == split->train_y[k];
@@ -359,11 +393,11 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
     if (rc != SS_OK)
         return rc;
     double t_test = ss_now_s();
-    rc = ss_classifier_evaluate(c, split->train_x, split->train_y, split->n_train, NULL, progress,
-                                "train accuracy", &fold->train_accuracy, err);
+    rc = evaluate_pass(c, split->train_x, split->train_y, split->n_train, NULL, progress,
+                       "train accuracy", SS_PASS_TRAIN_EVAL, &fold->train_accuracy, err);
     if (rc == SS_OK)
-        rc = ss_classifier_evaluate(c, split->test_x, split->test_y, split->n_test, fold->confusion,
-                                    progress, "test", &fold->test_accuracy, err);
+        rc = evaluate_pass(c, split->test_x, split->test_y, split->n_test, fold->confusion,
+                           progress, "test", SS_PASS_TEST, &fold->test_accuracy, err);
     fold->samples_presented += (long long)(split->n_train + split->n_test);
     fold->test_s = ss_now_s() - t_test;
     if (epochs > 0)
