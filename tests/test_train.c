@@ -206,6 +206,7 @@ static void theta_in_test(int at_test, double want_test_mv)
     CU_ASSERT_DOUBLE_EQUAL(ss_engine_potential(r.eng, 1, 0), want_test_mv, 1e-6);
     /* and the threshold itself is kept */
     CU_ASSERT_DOUBLE_EQUAL(ss_learner_theta_mv(r.learner, 1, 0), 1.0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(ss_learner_test_theta_mv(r.learner, 1, 0), at_test ? 1.0 : 0.0, 1e-12);
     rig_down(&r);
 }
 

@@ -8,12 +8,15 @@
  *    teacher projection (teacher = true, from a label layer): a teacher spike
  *    arriving at neuron i potentiates
  *    i's plastic inputs by resume_eta * x_j, a spike of i itself depresses them
- *    by the same amount, so i learns to fire when, and only when, taught;
+ *    by the same amount (the teacher's share scaled by resume_ratio), so i
+ *    learns to fire when, and only when, taught;
  *  - synaptic normalisation: after each training sample a neuron that
  *    spiked scales its plastic inputs to the projection's `normalize` sum;
  *  - homeostatic thresholds: after each training sample a neuron's threshold
  *    moves by theta_eta_mv per spike it fired above (or below) target_spikes,
- *    so silent neurons become excitable and no neuron wins every competition.
+ *    so silent neurons become excitable and no neuron wins every competition;
+ *    the offsets act in training, and at test only where the layer says
+ *    theta_at_test = true (their spread can outweigh the match margins);
  * Broadcast label gating and lateral inhibition are ordinary projections in
  * the model file (label_match / label_mismatch connectivity, negative
  * weights); they need no code here.
@@ -56,6 +59,9 @@ int ss_learner_load(ss_learner *l, const ss_checkpoint *ck, ss_error *err);
 
 /* Adaptive threshold offset of a neuron (0 when the layer has none). */
 double ss_learner_theta_mv(const ss_learner *l, size_t layer, size_t neuron);
+/* The offset the neuron tests with, plasticity off: its theta_mv when the
+ * layer has theta_at_test = true, else 0 (thresholds act in training only). */
+double ss_learner_test_theta_mv(const ss_learner *l, size_t layer, size_t neuron);
 
 #ifdef __cplusplus
 }

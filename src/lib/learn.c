@@ -517,3 +517,8 @@ double ss_learner_theta_mv(const ss_learner *l, size_t layer, size_t neuron)
 {
     return l->layers[layer].theta_mv ? l->layers[layer].theta_mv[neuron] : 0;
 }
+
+double ss_learner_test_theta_mv(const ss_learner *l, size_t layer, size_t neuron)
+{
+    return l->layers[layer].theta_at_test ? ss_learner_theta_mv(l, layer, neuron) : 0;
+}
