@@ -83,8 +83,9 @@ static int copy_layer(ss_surrogate *s, ss_classifier *c, size_t l, ss_projection
         }
     const ss_learner *learner = ss_classifier_learner(c);
     for (size_t j = 0; j < b->size; j++)
-        gsl_vector_set(
-            b, j, np->e_l_mv + np->bias_mv - ss_learner_theta_mv(learner, layer, j) - np->v_th_mv);
+        gsl_vector_set(b, j,
+                       np->e_l_mv + np->bias_mv - ss_learner_test_theta_mv(learner, layer, j) -
+                           np->v_th_mv);
     s->fns[l].gain_hz_per_mv = 1000.0 / (np->tau_m_ms * (np->v_th_mv - np->v_reset_mv));
     s->fns[l].scale = l + 1 == s->n_layers ? 1.0 / LOGIT_HZ : 1.0;
     s->acts[l] = (ss_activation){"lif-rate", rate_apply, rate_deriv, &s->fns[l]};
