@@ -81,8 +81,11 @@ static int run_baseline(const ss_config *cfg, const ss_run_options *opt, const s
         sur = ss_surrogate_alloc(snn, cfg, &sur_err);
         if (!sur && sur_err.code == SS_ECONFIG)
             fprintf(stderr, "spiksim: warning: %s; no surrogate attack\n", sur_err.msg);
-        else if (!sur)
-            rc = (*err = sur_err, sur_err.code);
+        else if (!sur) {
+            if (err)
+                *err = sur_err;
+            rc = sur_err.code;
+        }
         if (sur)
             rc = ss_surrogate_accuracy(sur, &att.matrix, split->test_y, &sur_clean, err);
     }
