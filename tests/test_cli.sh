@@ -4,24 +4,7 @@ set -u
 tmp="$SS_BUILDDIR/tests/tmp/cli"
 mkdir -p "$tmp"
 models="$SS_SRCDIR/models"
-passed=0
-failed=0
-
-# expect STATUS PATTERN -- ARGS...: run spiksim, check exit status and that
-# stdout+stderr matches the grep pattern (an empty pattern matches anything).
-expect() {
-    want=$1 pattern=$2
-    shift 3
-    "$SPIKSIM" "$@" >"$tmp/out" 2>&1
-    got=$?
-    if [ "$got" = "$want" ] && { [ -z "$pattern" ] || grep -q -- "$pattern" "$tmp/out"; }; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAIL: spiksim $* -> status $got (want $want), output:"; sed 's/^/    /' "$tmp/out"
-        echo "    (wanted a line matching: $pattern)"
-    fi
-}
+. "$SS_SRCDIR/tests/expect.sh"
 
 expect 0 '^Usage: spiksim' -- --help
 expect 0 "^spiksim $(sed -n 's/^AC_INIT(\[spiksim\], \[\([^]]*\)\].*/\1/p' "$SS_SRCDIR/configure.ac")" -- --version

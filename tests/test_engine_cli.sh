@@ -5,24 +5,7 @@
 set -u
 tmp="$SS_BUILDDIR/tests/tmp/engine_cli"
 mkdir -p "$tmp"
-passed=0
-failed=0
-
-# expect STATUS PATTERN ARGS...: run spiksim, check the exit status and that
-# stdout+stderr matches the grep pattern (empty: anything).
-expect() {
-    want=$1 pattern=$2
-    shift 2
-    "$SPIKSIM" "$@" >"$tmp/out" 2>&1
-    got=$?
-    if [ "$got" = "$want" ] && { [ -z "$pattern" ] || grep -q -- "$pattern" "$tmp/out"; }; then
-        passed=$((passed + 1))
-    else
-        failed=$((failed + 1))
-        echo "FAIL: spiksim $* -> status $got (want $want), output:"; sed 's/^/    /' "$tmp/out"
-        echo "    (wanted a line matching: $pattern)"
-    fi
-}
+. "$SS_SRCDIR/tests/expect.sh"
 
 model() { # NAME TEXT: writes $tmp/NAME.ini
     printf '%b' "$2" >"$tmp/$1.ini"
