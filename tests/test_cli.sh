@@ -89,6 +89,12 @@ else
     failed=$((failed + 1)); echo "FAIL: SIGINT gave status $status:"; cat "$tmp/int.out"
 fi
 expect 0 'test ' -- --set data.folds=one --set evaluate.baseline=none --load "$tmp/int.ck" --no-train "$ib"
+# a loaded network's test is rastered like a trained one's
+rm -f "$tmp/loaded.csv"
+expect 0 '' -- -q --set data.folds=one --set evaluate.baseline=none --load "$tmp/int.ck" --no-train \
+    --raster "$tmp/loaded.csv" --raster-samples test:0 "$ib"
+[ "$(tail -n +2 "$tmp/loaded.csv" | cut -d, -f4,5 | sort -u)" = "0,test" ] && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: raster of a loaded network:"; head -n 3 "$tmp/loaded.csv"; }
 head -c 20 "$tmp/int.ck" >"$tmp/cut.ck"
 expect 2 'cut.ck' -- --set data.folds=one --load "$tmp/cut.ck" --no-train "$ib"
 expect 2 'another shape' -- --set data.folds=one --set layer.hidden1.size=24 --load "$tmp/int.ck" --no-train "$ib"

@@ -80,6 +80,12 @@ int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size
                            ss_confusion *confusion, ss_progress *progress, const char *phase,
                            double *accuracy, ss_error *err);
 
+/* The same as the final test of ss_classifier_train(): listeners see it as
+ * SS_PASS_TEST (a network loaded with --no-train is tested this way). */
+int ss_classifier_test(ss_classifier *c, const double *x, const int *y, size_t n,
+                       ss_confusion *confusion, ss_progress *progress, double *accuracy,
+                       ss_error *err);
+
 /* Trains [train] epochs on the split's training part and measures
  * accuracies into fold (train accuracy by a pass with plasticity off, test
  * accuracy on the test part).  *stop (a signal handler's flag, may be NULL)

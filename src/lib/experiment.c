@@ -184,8 +184,8 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
         }
     } else if (rc == SS_OK) {
         double t0 = ss_now_s();
-        rc = ss_classifier_evaluate(c, split->test_x, split->test_y, split->n_test, res->confusion,
-                                    progress, "test", &res->test_accuracy, err);
+        rc = ss_classifier_test(c, split->test_x, split->test_y, split->n_test, res->confusion,
+                                progress, &res->test_accuracy, err);
         res->train_accuracy = NAN;
         res->test_s = ss_now_s() - t0;
         res->samples_presented += (long long)split->n_test;

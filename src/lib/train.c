@@ -330,6 +330,13 @@ int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size
     return evaluate_pass(c, x, y, n, confusion, progress, phase, SS_PASS_OTHER, accuracy, err);
 }
 
+int ss_classifier_test(ss_classifier *c, const double *x, const int *y, size_t n,
+                       ss_confusion *confusion, ss_progress *progress, double *accuracy,
+                       ss_error *err)
+{
+    return evaluate_pass(c, x, y, n, confusion, progress, "test", SS_PASS_TEST, accuracy, err);
+}
+
 int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *split,
                         ss_fold_result *fold, ss_progress *progress,
                         const volatile sig_atomic_t *stop, ss_error *err)
