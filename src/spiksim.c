@@ -25,6 +25,7 @@
 #include <spiksim/experiment.h>
 #include <spiksim/report.h>
 #include <spiksim/error.h>
+#include <spiksim/server.h>
 
 typedef struct cli_opts {
     const char *model;
@@ -43,6 +44,8 @@ typedef struct cli_opts {
     const char *save_path, *load_path;
     int no_train;
     int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+    const char *serve; /* --serve [ADDR:]PORT */
+    int serve_after;
 } cli_opts;
 
 /* Set by SIGINT/SIGTERM; the run stops after the current sample. */
@@ -81,6 +84,10 @@ static const char usage_text[] =
     "      --raster-max-spikes N    keep at most the first N spikes, with a warning\n"
     "      --plot-dir DIR           write raster, rates, learning, fgsm and\n"
     "                               receptive-field pictures (PNG) to DIR\n"
+    "      --serve [ADDR:]PORT      serve a live view and HTTP API during the run\n"
+    "                               (address 127.0.0.1 by default; see spiksim(1))\n"
+    "      --serve-after            with --serve: keep serving /api/classify with\n"
+    "                               the final weights until SIGINT or SIGTERM\n"
     "  -q, --quiet                  print nothing but errors\n"
     "  -v, --verbose                print more detail\n"
     "      --help-model             list every model-file section and key\n"
@@ -103,6 +110,8 @@ enum {
     OPT_RASTER_WINDOW,
     OPT_RASTER_MAX_SPIKES,
     OPT_PLOT_DIR,
+    OPT_SERVE,
+    OPT_SERVE_AFTER,
     OPT_HELP_MODEL,
     OPT_VERSION
 };
@@ -133,6 +142,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         {"raster-window", required_argument, NULL, OPT_RASTER_WINDOW},
         {"raster-max-spikes", required_argument, NULL, OPT_RASTER_MAX_SPIKES},
         {"plot-dir", required_argument, NULL, OPT_PLOT_DIR},
+        {"serve", required_argument, NULL, OPT_SERVE},
+        {"serve-after", no_argument, NULL, OPT_SERVE_AFTER},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help-model", no_argument, NULL, OPT_HELP_MODEL},
@@ -204,6 +215,17 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         case OPT_JSON:
             o->json_path = optarg;
             break;
+        case OPT_SERVE: {
+            char addr[64];
+            int port;
+            if (ss_server_parse_listen(optarg, addr, sizeof addr, &port, &err) != SS_OK)
+                return usage_error("%s", err.msg);
+            o->serve = optarg;
+            break;
+        }
+        case OPT_SERVE_AFTER:
+            o->serve_after = 1;
+            break;
         case 'q':
             o->verbosity = 0;
             break;
@@ -232,6 +254,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     o->model = argv[optind];
     if (o->no_train && !o->load_path)
         return usage_error("%s", "--no-train needs --load FILE");
+    if (o->serve_after && !o->serve)
+        return usage_error("%s", "--serve-after needs --serve [ADDR:]PORT");
     if (o->raster_path) {
         int rc = o->raster_format_name
                      ? ss_raster_format_parse(o->raster_format_name, &o->raster_format, &err)
@@ -300,6 +324,23 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
                           .raster_format = o->raster_format,
                           .raster = o->raster_path ? &o->raster : NULL,
                           .plot_dir = o->plot_dir};
+    /* --serve: the live server watches the run through opt.on_fold. */
+    ss_server *server = NULL;
+    if (o->serve) {
+        const char **names = malloc(ss_dataset_n_classes(ds) * sizeof *names);
+        for (size_t k = 0; names && k < ss_dataset_n_classes(ds); k++)
+            names[k] = ss_dataset_class_name(ds, k);
+        ss_server_options so = {o->serve, cfg, opt.seed, names, names ? ss_dataset_n_classes(ds) : 0,
+                                stderr};
+        server = ss_server_start(&so, err);
+        free(names);
+        if (!server) {
+            ss_dataset_free(ds);
+            return fail(err);
+        }
+        opt.on_fold = ss_server_fold;
+        opt.on_fold_ctx = server;
+    }
     ss_results results;
     memset(&results, 0, sizeof results);
     int rc = ss_run_classifier(cfg, ds, &opt, &results, err);
@@ -315,6 +356,14 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
             ss_results_print(&results, stdout);
         if (o->json_path && ss_results_write_json(&results, o->json_path, err) != SS_OK)
             status = fail(err);
+    }
+    if (server) {
+        ss_server_run_done(server, rc, o->serve_after && status == 0);
+        if (o->serve_after && status == 0) {
+            fflush(stdout);
+            ss_server_wait(server, &stop_requested);
+        }
+        ss_server_free(server);
     }
     ss_results_free(&results);
     ss_dataset_free(ds);
@@ -413,6 +462,10 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
 {
     if (o->save_path || o->load_path) {
         ss_error_set(err, SS_EUSAGE, "--save/--load: a free-running model has nothing to train");
+        return fail(err);
+    }
+    if (o->serve) {
+        ss_error_set(err, SS_EUSAGE, "--serve: only models with [data] (classifiers) are served");
         return fail(err);
     }
     if (o->raster_samples_given) {
