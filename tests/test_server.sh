@@ -184,7 +184,28 @@ st=$?
 check "--serve-after: SIGTERM exits 0 (got $st)" [ "$st" = 0 ]
 check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$tmp/after.err'"
 
-# ---- 2. a long run: 100 streams, disconnects, a slow reader, classify while training ----
+# ---- 2. classifying during training changes nothing the run computes ----
+# (/api/classify runs on a copy of the network: docs/server.md)
+"$SPIKSIM" -q $quick --set train.epochs=20 --json "$tmp/plain.json" "$model"
+start same -q $quick --set train.epochs=20 --json "$tmp/served.json"
+wait_for "training started" is_phase train
+req POST /api/classify "$tmp/in"
+mid=$(sed -n 's/.*"trained_samples":\([0-9]*\)}$/\1/p' "$tmp/body")
+check "classify mid-training: 200" code_is 200
+check "classify mid-training: a state from training ($mid of 1600 samples)" \
+    sh -c "[ ${mid:-0} -gt 0 ] && [ ${mid:-0} -lt 1600 ]"
+n=0
+while [ $n -lt 10 ] && req POST /api/classify "$tmp/in" && code_is 200; do n=$((n + 1)); done
+wait "$server"
+st=$?
+check "--serve without --serve-after: exits 0 when the run ends (got $st)" [ "$st" = 0 ]
+timings='"(train_s|test_s|samples_per_s|synaptic_events_per_s|bp_train_s)"'
+grep -Ev "$timings" "$tmp/plain.json" >"$tmp/plain.cmp"
+grep -Ev "$timings" "$tmp/served.json" >"$tmp/served.cmp"
+check "results with and without the server and classify requests are identical" \
+    cmp -s "$tmp/plain.cmp" "$tmp/served.cmp"
+
+# ---- 3. a long run: 100 streams, disconnects, a slow reader, classify while training ----
 start live $quick --set train.epochs=100000 -q
 wait_for "training started" is_phase train
 i=0
@@ -213,7 +234,7 @@ check "classify while training: 200" code_is 200
 trained=$(sed -n 's/.*"trained_samples":\([0-9]*\)}$/\1/p' "$tmp/body")
 check "classify while training: a state from training ($trained samples)" [ "${trained:-0}" -gt 0 ]
 
-# ---- 3. the page in a headless browser ----
+# ---- 4. the page in a headless browser ----
 chromium=$(command -v chromium || command -v chromium-browser || true)
 if [ -z "$chromium" ]; then
     if [ "${CI:-}" = true ]; then
@@ -223,17 +244,20 @@ if [ -z "$chromium" ]; then
     fi
 else
     profile=$(mktemp -d)
-    # --timeout stops loading after 4 s of a page whose event stream never
-    # ends, then the screenshot is taken; timeout(1) guards against a hang.
+    # With ?stop_after=12 the page closes its event stream after drawing 12
+    # presentations; until then the open stream holds Chromium's virtual
+    # time, so the screenshot comes after the spikes.  timeout(1) guards
+    # against a hang.
     timeout 120 "$chromium" --headless --no-sandbox --disable-gpu --disable-quic --no-first-run \
         --disable-background-networking --disable-component-update --disable-sync \
-        --user-data-dir="$profile" --window-size=1000,700 --timeout=4000 \
-        --screenshot="$tmp/page.png" "$base/" >"$tmp/chromium.log" 2>&1
+        --user-data-dir="$profile" --window-size=1000,700 --virtual-time-budget=3000 \
+        --screenshot="$tmp/page.png" "$base/?stop_after=12" >"$tmp/chromium.log" 2>&1
     rm -rf "$profile"
     if [ -f "$tmp/page.png" ]; then
         # The raster canvas is 960 x 400 at the top-left corner; below its
         # top 8 px (prediction marks) only spikes are drawn on it.
         ink=$("$SS_BUILDDIR/tests/png_ink" "$tmp/page.png" 0 8 960 392)
+        echo "browser: $ink bright pixels on the canvas"
         check "browser: spikes on the canvas ($ink bright pixels)" [ "${ink:-0}" -ge 100 ]
     else
         fail "browser: no screenshot"
@@ -250,7 +274,7 @@ check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$tmp/live.err'"
 for p in $streams $slow; do wait "$p" 2>/dev/null; done
 pids=""
 
-# ---- 4. the command line ----
+# ---- 5. the command line ----
 "$SPIKSIM" --serve-after "$model" >"$tmp/cli" 2>&1
 check "--serve-after alone: usage error" sh -c "[ $? = 2 ] && grep -q 'needs --serve' '$tmp/cli'"
 "$SPIKSIM" --serve 127.0.0.1:99999 "$model" >"$tmp/cli" 2>&1
