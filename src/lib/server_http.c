@@ -229,16 +229,21 @@ static ss_sse_block *batch_block(const ss_batch *b, size_t n_layers)
     return blk;
 }
 
-static void history_push(ss_server *s, ss_sse_block *blk)
+/* Keeps b (taken) among the newest batches, with its text when made. */
+static void history_push(ss_server *s, ss_batch *b, ss_sse_block *blk)
 {
     size_t cap = sizeof s->history / sizeof s->history[0];
     if (s->n_history == cap) {
-        block_unref(s->history[0]);
+        ss_batch_free(s->history[0].batch);
+        block_unref(s->history[0].block);
         memmove(s->history, s->history + 1, (cap - 1) * sizeof s->history[0]);
         s->n_history--;
     }
-    blk->refs++;
-    s->history[s->n_history++] = blk;
+    if (blk)
+        blk->refs++;
+    s->history[s->n_history].batch = b;
+    s->history[s->n_history].block = blk;
+    s->n_history++;
 }
 
 static void handle_spikes(ss_server *s, struct evhttp_request *req)
@@ -265,8 +270,12 @@ static void handle_spikes(ss_server *s, struct evhttp_request *req)
     send_text(c, "retry: 1000\n\n");
     /* The newest batches at once: a page opened between two presentations
      * (or after the run) has something to draw. */
-    for (size_t i = 0; i < s->n_history; i++)
-        client_send(s, c, s->history[i]);
+    for (size_t i = 0; i < s->n_history; i++) {
+        if (!s->history[i].block)
+            s->history[i].block = batch_block(s->history[i].batch, s->n_layers_seen);
+        if (s->history[i].block)
+            client_send(s, c, s->history[i].block);
+    }
 }
 
 /* ---- status and metrics ---- */
@@ -633,13 +642,11 @@ void ss_server_http_wakeup(evutil_socket_t fd, short what, void *arg)
     pthread_mutex_unlock(&s->mu);
 
     sweep_clients(s);
+    s->n_layers_seen = n_layers;
     for (size_t i = 0; i < n_batches; i++) {
-        ss_sse_block *blk = batch_block(batches[i], n_layers);
-        ss_batch_free(batches[i]);
-        if (!blk)
-            continue;
-        history_push(s, blk);
-        for (ss_sse_client *c = s->clients; c; c = c->next)
+        ss_sse_block *blk = s->clients ? batch_block(batches[i], n_layers) : NULL;
+        history_push(s, batches[i], blk);
+        for (ss_sse_client *c = s->clients; blk && c; c = c->next)
             client_send(s, c, blk);
         block_unref(blk);
     }
@@ -701,7 +708,9 @@ void ss_server_http_close_all(ss_server *s)
         reply_error(s, p->req, 503, "Service Unavailable", "the server is stopping");
         free(p);
     }
-    for (size_t i = 0; i < s->n_history; i++)
-        block_unref(s->history[i]);
+    for (size_t i = 0; i < s->n_history; i++) {
+        ss_batch_free(s->history[i].batch);
+        block_unref(s->history[i].block);
+    }
     s->n_history = 0;
 }

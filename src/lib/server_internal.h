@@ -122,8 +122,14 @@ struct ss_server {
     /* ---- HTTP thread only ---- */
     struct ss_sse_client *clients;
     size_t n_clients;
-    struct ss_sse_block *history[8]; /* newest batches, replayed to new clients */
+    /* The newest batches, replayed to new clients; serialised only when
+     * someone is listening, so that an unwatched run pays nothing for it. */
+    struct {
+        ss_batch *batch;
+        struct ss_sse_block *block;
+    } history[8];
     size_t n_history;
+    size_t n_layers_seen;       /* layers when the last batch came */
     struct ss_pending *pending; /* classify requests awaiting an answer */
     uint64_t next_job_id;
     uint64_t sse_sent, sse_dropped, http_requests, http_errors;
