@@ -43,7 +43,7 @@ typedef struct cli_opts {
     const char *plot_dir;
     const char *save_path, *load_path;
     int no_train;
-    int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+    int verbosity;     /* 0 quiet, 1 normal, 2 verbose */
     const char *serve; /* --serve [ADDR:]PORT */
     int serve_after;
 } cli_opts;
@@ -304,6 +304,29 @@ static void install_stop_handlers(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* --serve: the live server (server.h), NULL without --serve or on error. */
+static ss_server *serve_start(const ss_config *cfg, const cli_opts *o, const ss_dataset *ds,
+                              unsigned long seed, ss_error *err)
+{
+    ss_server_options so = {o->serve, cfg, seed, ds, stderr};
+    return o->serve ? ss_server_start(&so, err) : NULL;
+}
+
+/* After the run: with --serve-after (and success) serve on until SIGINT or
+ * SIGTERM, then stop the server. */
+static void serve_end(ss_server *server, const cli_opts *o, int rc, int status)
+{
+    if (!server)
+        return;
+    ss_server_run_done(server, rc, o->serve_after && status == 0);
+    if (o->serve_after && status == 0) {
+        fflush(stdout);
+        install_stop_handlers(); /* free runs have none yet */
+        ss_server_wait(server, &stop_requested);
+    }
+    ss_server_free(server);
+}
+
 /* A model with [data]: train and test the spiking classifier. */
 static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
 {
@@ -324,23 +347,13 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
                           .raster_format = o->raster_format,
                           .raster = o->raster_path ? &o->raster : NULL,
                           .plot_dir = o->plot_dir};
-    /* --serve: the live server watches the run through opt.on_fold. */
-    ss_server *server = NULL;
-    if (o->serve) {
-        const char **names = malloc(ss_dataset_n_classes(ds) * sizeof *names);
-        for (size_t k = 0; names && k < ss_dataset_n_classes(ds); k++)
-            names[k] = ss_dataset_class_name(ds, k);
-        ss_server_options so = {o->serve, cfg, opt.seed, names, names ? ss_dataset_n_classes(ds) : 0,
-                                stderr};
-        server = ss_server_start(&so, err);
-        free(names);
-        if (!server) {
-            ss_dataset_free(ds);
-            return fail(err);
-        }
-        opt.on_fold = ss_server_fold;
-        opt.on_fold_ctx = server;
+    ss_server *server = serve_start(cfg, o, ds, opt.seed, err);
+    if (o->serve && !server) {
+        ss_dataset_free(ds);
+        return fail(err);
     }
+    opt.on_fold = server ? ss_server_fold : NULL;
+    opt.on_fold_ctx = server;
     ss_results results;
     memset(&results, 0, sizeof results);
     int rc = ss_run_classifier(cfg, ds, &opt, &results, err);
@@ -357,14 +370,7 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
         if (o->json_path && ss_results_write_json(&results, o->json_path, err) != SS_OK)
             status = fail(err);
     }
-    if (server) {
-        ss_server_run_done(server, rc, o->serve_after && status == 0);
-        if (o->serve_after && status == 0) {
-            fflush(stdout);
-            ss_server_wait(server, &stop_requested);
-        }
-        ss_server_free(server);
-    }
+    serve_end(server, o, rc, status);
     ss_results_free(&results);
     ss_dataset_free(ds);
     return status;
@@ -443,11 +449,16 @@ static int write_run_json(const ss_config *cfg, const ss_run_stats *st, const ch
 typedef struct free_capture {
     const cli_opts *o;
     ss_capture *cap;
+    ss_server *server; /* --serve */
 } free_capture;
 
 static int attach_capture(void *ctx, ss_network *net, ss_engine *eng, ss_error *err)
 {
     free_capture *fc = ctx;
+    if (fc->server && ss_server_watch_free(fc->server, net, eng, err) != SS_OK)
+        return err->code;
+    if (!fc->o->raster_path && !fc->o->plot_dir)
+        return SS_OK;
     fc->cap = ss_capture_alloc(&fc->o->raster, net, 0, NULL, 0, 0, err);
     if (!fc->cap)
         return err->code;
@@ -464,10 +475,6 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
         ss_error_set(err, SS_EUSAGE, "--save/--load: a free-running model has nothing to train");
         return fail(err);
     }
-    if (o->serve) {
-        ss_error_set(err, SS_EUSAGE, "--serve: only models with [data] (classifiers) are served");
-        return fail(err);
-    }
     if (o->raster_samples_given) {
         ss_error_set(err, SS_EUSAGE,
                      "--raster-samples: a free-running model has no presentations; use "
@@ -478,8 +485,10 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
         return fail(err);
     ss_run_stats st;
     memset(&st, 0, sizeof st);
-    free_capture fc = {o, NULL};
-    int want = o->raster_path || o->plot_dir;
+    free_capture fc = {o, NULL, serve_start(cfg, o, NULL, run_seed(cfg, o), err)};
+    if (o->serve && !fc.server)
+        return fail(err);
+    int want = o->raster_path || o->plot_dir || fc.server;
     int rc = ss_simulate_free_with(cfg, run_seed(cfg, o), NULL, want ? attach_capture : NULL, &fc,
                                    &st, err);
     if (rc == SS_OK && o->raster_path)
@@ -496,6 +505,7 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
         if (o->json_path && write_run_json(cfg, &st, o->json_path, err) != SS_OK)
             status = fail(err);
     }
+    serve_end(fc.server, o, rc, status);
     ss_capture_free(fc.cap);
     ss_run_stats_free(&st);
     return status;

@@ -274,7 +274,21 @@ check "no sanitizer report" sh -c "! grep -q 'Sanitizer' '$tmp/live.err'"
 for p in $streams $slow; do wait "$p" 2>/dev/null; done
 pids=""
 
-# ---- 5. the command line ----
+# ---- 5. a free-running model: windows of 50 ms ----
+model="$SS_SRCDIR/models/ff200.ini"
+start free -q --serve-after
+wait_for "free run: phase serving" is_phase serving
+check "free run: 40 windows of 2000 ms" equals samples 40
+curl -sN --max-time 30 "$base/api/spikes" | grep -m 1 '^data: ' >"$tmp/event"
+check "free run: SSE windows" grep -q '^data: {"fold":-1,"pass":"free","epoch":-1,"index":[0-9]*,"label":-1,"predicted":-1,"t0_ms":[0-9]*\.000,"duration_ms":50,' "$tmp/event"
+expect_error 501 POST /api/classify '{"input": [0.5]}'
+kill -TERM "$server"
+wait "$server"
+st=$?
+check "free run: SIGTERM exits 0 (got $st)" [ "$st" = 0 ]
+model="$SS_SRCDIR/models/iris-binary.ini"
+
+# ---- 6. the command line ----
 "$SPIKSIM" --serve-after "$model" >"$tmp/cli" 2>&1
 check "--serve-after alone: usage error" sh -c "[ $? = 2 ] && grep -q 'needs --serve' '$tmp/cli'"
 "$SPIKSIM" --serve 127.0.0.1:99999 "$model" >"$tmp/cli" 2>&1

@@ -41,9 +41,8 @@ typedef struct ss_server_options {
     const char *listen;   /* "[ADDR:]PORT"; ADDR defaults to 127.0.0.1, PORT 0 picks one */
     const ss_config *cfg; /* the run's model; must outlive the server */
     unsigned long seed;   /* the run's seed: the classify copy draws the same synapses */
-    const char *const *class_names; /* n_classes names (copied), may be NULL */
-    size_t n_classes;
-    FILE *log; /* "listening on ADDR:PORT" and warnings; NULL: stderr */
+    const ss_dataset *ds; /* class names; NULL for a free-running model */
+    FILE *log;            /* "listening on ADDR:PORT" and warnings; NULL: stderr */
 } ss_server_options;
 
 /* Limits (docs/server.md). */
@@ -69,6 +68,12 @@ ss_server *ss_server_start(const ss_server_options *opt, ss_error *err);
  * Called from the simulation thread. */
 int ss_server_fold(void *server, int begin, ss_classifier *c, const ss_split *split,
                    const ss_fold_result *res, ss_error *err);
+
+/* Free-running models (no [data]): an ss_simulate_start_fn (engine.h) that
+ * streams the spikes in windows of SS_SERVER_FREE_WINDOW_MS of simulated
+ * time.  /api/classify answers 501: there is no classifier. */
+#define SS_SERVER_FREE_WINDOW_MS 50.0
+int ss_server_watch_free(void *server, ss_network *net, ss_engine *eng, ss_error *err);
 
 /* The run is over (rc its status): /api/status says "done", or "serving"
  * when serve_after (classify keeps answering with the final weights). */

@@ -122,7 +122,7 @@ static void publish_snapshot(ss_server *s, int frozen)
 static void count_engine(ss_server *s, ss_server_status *st)
 {
     ss_engine_counters c;
-    ss_engine_get_counters(ss_classifier_engine(s->live), &c);
+    ss_engine_get_counters(s->eng, &c);
     st->spikes = s->fold_spikes0 + c.spikes;
     st->syn_events = s->fold_syn0 + c.syn_events;
     st->events = s->fold_ev0 + c.events;
@@ -135,6 +135,20 @@ static void count_engine(ss_server *s, ss_server_status *st)
         s->rate_t0_s = now;
         s->rate_syn0 = st->syn_events;
         s->rate_ev0 = st->events;
+    }
+}
+
+/* Queues b for the HTTP thread (under mu); a full queue drops it: the
+ * simulation never waits for the server. */
+static void push_batch(ss_server *s, ss_batch *b)
+{
+    b->fold = s->st.fold;
+    s->st.spikes_truncated += b->truncated;
+    if (s->q_len == SS_SERVER_QUEUE) {
+        s->st.batches_queue_dropped++;
+        ss_batch_free(b);
+    } else {
+        s->queue[(s->q_head + s->q_len++) % SS_SERVER_QUEUE] = b;
     }
 }
 
@@ -191,14 +205,7 @@ static void on_presentation(void *ctx, int begin, ss_pass kind, long epoch, size
     count_engine(s, st);
     if (b) {
         b->predicted = predicted;
-        b->fold = st->fold;
-        st->spikes_truncated += b->truncated;
-        if (s->q_len == SS_SERVER_QUEUE) {
-            st->batches_queue_dropped++;
-            ss_batch_free(b);
-        } else {
-            s->queue[(s->q_head + s->q_len++) % SS_SERVER_QUEUE] = b;
-        }
+        push_batch(s, b);
     }
     want = s->want_snapshot;
     pthread_mutex_unlock(&s->mu);
@@ -208,6 +215,79 @@ static void on_presentation(void *ctx, int begin, ss_pass kind, long epoch, size
      * plasticity update. */
     if (want)
         publish_snapshot(s, 0);
+}
+
+/* Layer names and sizes for /api/status (under mu, once). */
+static void set_layers(ss_server *s, const ss_network *net)
+{
+    size_t n = ss_network_n_layers(net);
+    s->layer_names = calloc(n, sizeof *s->layer_names);
+    s->layer_sizes = calloc(n, sizeof *s->layer_sizes);
+    if (!s->layer_names || !s->layer_sizes)
+        return;
+    for (size_t i = 0; i < n; i++) {
+        ss_layer *l = ss_network_layer((ss_network *)net, i);
+        s->layer_names[i] = strdup(ss_layer_name(l));
+        s->layer_sizes[i] = ss_layer_size(l);
+    }
+    s->n_layers = n;
+}
+
+/* ---- free-running models: windows of simulated time ---- */
+
+/* The current window's batch goes to the HTTP thread. */
+static void flush_window(ss_server *s, int count)
+{
+    ss_batch *b = s->cur;
+    s->cur = NULL;
+    if (!b)
+        return;
+    pthread_mutex_lock(&s->mu);
+    s->st.sample = b->index + 1;
+    s->st.samples_presented++;
+    if (count)
+        count_engine(s, &s->st);
+    else /* the run is over and its engine gone: its spikes are these */
+        s->st.spikes += b->n + b->truncated;
+    push_batch(s, b);
+    pthread_mutex_unlock(&s->mu);
+    event_active(s->wakeup, EV_READ, 0);
+}
+
+static void on_free_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
+{
+    ss_server *s = ctx;
+    if (!s->cur || t_ms >= s->cur->t0_ms + SS_SERVER_FREE_WINDOW_MS) {
+        flush_window(s, 1);
+        s->cur = batch_alloc();
+        if (!s->cur)
+            return;
+        double k = floor(t_ms / SS_SERVER_FREE_WINDOW_MS);
+        s->cur->kind = -1;
+        s->cur->epoch = -1;
+        s->cur->index = (size_t)k;
+        s->cur->label = s->cur->predicted = -1;
+        s->cur->t0_ms = k * SS_SERVER_FREE_WINDOW_MS;
+        s->cur->duration_ms = SS_SERVER_FREE_WINDOW_MS;
+    }
+    on_spike(ctx, layer, neuron, t_ms);
+}
+
+int ss_server_watch_free(void *server, ss_network *net, ss_engine *eng, ss_error *err)
+{
+    ss_server *s = server;
+    if (ss_engine_add_observer(eng, on_free_spike, s) != SS_OK)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    s->eng = eng;
+    s->rate_t0_s = ss_now_s();
+    double duration_ms = ss_config_double(s->cfg, "simulation", "duration_ms");
+    pthread_mutex_lock(&s->mu);
+    if (!s->layer_names)
+        set_layers(s, net);
+    s->st.n_samples = (size_t)ceil(duration_ms / SS_SERVER_FREE_WINDOW_MS);
+    snprintf(s->st.phase, sizeof s->st.phase, "%s", "simulate");
+    pthread_mutex_unlock(&s->mu);
+    return SS_OK;
 }
 
 int ss_server_fold(void *server, int begin, ss_classifier *c, const ss_split *split,
@@ -238,26 +318,19 @@ int ss_server_fold(void *server, int begin, ss_classifier *c, const ss_split *sp
         ss_batch_free(s->cur);
         s->cur = NULL;
         s->live = NULL;
+        s->eng = NULL;
         return SS_OK;
     }
     ss_network *net = ss_classifier_network(c);
     if (ss_engine_add_observer(eng, on_spike, s) != SS_OK)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     s->live = c;
+    s->eng = eng;
     ss_classifier_get_listener(c, &s->prev_fn, &s->prev_ctx);
     ss_classifier_set_listener(c, on_presentation, s);
     pthread_mutex_lock(&s->mu);
     if (!s->layer_names) {
-        size_t n = ss_network_n_layers(net);
-        s->layer_names = calloc(n, sizeof *s->layer_names);
-        s->layer_sizes = calloc(n, sizeof *s->layer_sizes);
-        for (size_t i = 0; s->layer_names && s->layer_sizes && i < n; i++) {
-            ss_layer *l = ss_network_layer(net, i);
-            s->layer_names[i] = strdup(ss_layer_name(l));
-            s->layer_sizes[i] = ss_layer_size(l);
-        }
-        if (s->layer_names && s->layer_sizes)
-            s->n_layers = n;
+        set_layers(s, net);
         s->n_features = split->n_features;
     }
     s->st.fold = res->fold;
@@ -282,6 +355,10 @@ int ss_server_fold(void *server, int begin, ss_classifier *c, const ss_split *sp
 
 void ss_server_run_done(ss_server *s, int rc, int serve_after)
 {
+    /* A free run's last window (its engine is gone: counters stay). */
+    if (s->free_running)
+        flush_window(s, 0);
+    s->eng = NULL;
     pthread_mutex_lock(&s->mu);
     s->st.run_rc = rc;
     s->st.running = 0;
@@ -389,9 +466,10 @@ ss_server *ss_server_start(const ss_server_options *opt, ss_error *err)
     s->seed = opt->seed;
     s->log = opt->log ? opt->log : stderr;
     s->start_s = ss_now_s();
-    s->presentation_ms = ss_config_double(opt->cfg, "encoding", "presentation_ms");
+    s->presentation_ms = opt->ds ? ss_config_double(opt->cfg, "encoding", "presentation_ms")
+                                 : SS_SERVER_FREE_WINDOW_MS;
     s->st.running = 1;
-    s->st.n_epochs = ss_config_int(opt->cfg, "train", "epochs");
+    s->st.n_epochs = opt->ds ? ss_config_int(opt->cfg, "train", "epochs") : 0;
     s->st.fold = -1;
     s->st.train_accuracy = s->st.test_accuracy = NAN;
     s->st.events_per_s = s->st.syn_events_per_s = NAN;
@@ -399,20 +477,17 @@ ss_server *ss_server_start(const ss_server_options *opt, ss_error *err)
     for (size_t e = 0; e < SS_SERVER_MAX_EPOCHS; e++)
         s->st.epoch_running[e] = s->st.epoch_test[e] = NAN;
     snprintf(s->addr, sizeof s->addr, "%s", addr);
-    if (opt->n_classes) {
-        s->class_names = calloc(opt->n_classes, sizeof *s->class_names);
+    size_t n_classes = opt->ds ? ss_dataset_n_classes(opt->ds) : 0;
+    if (n_classes) {
+        s->class_names = calloc(n_classes, sizeof *s->class_names);
         if (!s->class_names)
             goto nomem;
-        s->n_classes = opt->n_classes;
-        for (size_t k = 0; k < opt->n_classes; k++) {
-            char num[32];
-            snprintf(num, sizeof num, "%zu", k);
-            s->class_names[k] =
-                strdup(opt->class_names && opt->class_names[k] ? opt->class_names[k] : num);
-            if (!s->class_names[k])
+        s->n_classes = n_classes;
+        for (size_t k = 0; k < n_classes; k++)
+            if (!(s->class_names[k] = strdup(ss_dataset_class_name(opt->ds, k))))
                 goto nomem;
-        }
     }
+    s->free_running = !opt->ds;
     /* event_active() from the simulation and classify threads needs
      * libevent's locking switched on before the base exists. */
     if (evthread_use_pthreads() != 0) {

@@ -178,6 +178,8 @@ static const char *kind_name(int kind)
         return "train accuracy";
     case SS_PASS_TEST:
         return "test";
+    case -1:
+        return "free";
     default:
         return "evaluate";
     }
@@ -502,6 +504,11 @@ static void handle_classify(ss_server *s, struct evhttp_request *req)
         snprintf(msg, sizeof msg, "body of %zu bytes: the limit is %d", len,
                  SS_SERVER_MAX_BODY_BYTES);
         reply_error(s, req, 413, "Payload Too Large", msg);
+        return;
+    }
+    if (s->free_running) {
+        reply_error(s, req, 501, "Not Implemented",
+                    "this model is free-running (no [data]): there is no classifier to ask");
         return;
     }
     pthread_mutex_lock(&s->mu);

@@ -76,7 +76,8 @@ struct ss_server {
     char addr[64];
     int port;
     double start_s;
-    double presentation_ms;
+    double presentation_ms; /* or the window of a free run */
+    int free_running;       /* no [data]: no classifier */
     struct event_base *base;
     struct evhttp *http;
     struct event *wakeup;    /* event_active() from other threads */
@@ -110,6 +111,7 @@ struct ss_server {
 
     /* ---- simulation thread only ---- */
     ss_classifier *live;
+    ss_engine *eng;             /* the live classifier's, or the free run's */
     ss_presentation_fn prev_fn; /* the listener we chained (a raster capture) */
     void *prev_ctx;
     ss_batch *cur;
