@@ -212,7 +212,10 @@ static void classify(ss_server *s, ss_classifier *copy, ss_classify_job *job, ui
     int rc = ss_classifier_evaluate(copy, NULL, NULL, 0, NULL, NULL, "classify", &unused, &err);
     ss_presentation p;
     if (rc == SS_OK) {
-        ss_engine_reset(ss_classifier_engine(copy));
+        /* From rest: present() resets the engine itself when the model
+         * does, and an extra reset would draw v_init from the stream. */
+        if (!ss_classifier_encoder(copy)->reset)
+            ss_engine_reset(ss_classifier_engine(copy));
         rc = ss_classifier_present(copy, job->x, -1, 0, &p, &err);
     }
     if (rc != SS_OK) {
