@@ -97,8 +97,10 @@ int main(int argc, char **argv)
            (unsigned long long)st.spikes, (unsigned long long)st.syn_events);
     printf("build_s %.6f\nrun_s %.6f\nwall_s %.6f\nsyn_events_per_s %.6g\n", st.build_s, st.run_s,
            st.wall_s, st.syn_events_per_s);
-    printf("synapses %zu\nbytes_per_synapse %.3f\nestimated_bytes %zu\n", st.net.n_synapses,
-           st.net.bytes_per_synapse, st.net.estimated_bytes);
+    printf("synapses %zu\nbytes_per_synapse %.3f\nbytes_per_synapse_total %.3f\n"
+           "estimated_bytes %zu\n",
+           st.net.n_synapses, st.net.bytes_per_synapse, st.net.bytes_per_synapse_total,
+           st.net.estimated_bytes);
     for (size_t i = 0; i < st.n_layers; i++)
         printf("layer %s type %s size %zu spikes %llu rate_hz %.6f cv_isi %.6f\n",
                st.layers[i].name, st.layers[i].type, st.layers[i].size,

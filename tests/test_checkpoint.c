@@ -50,15 +50,6 @@ static void test_round_trip(void)
     ss_checkpoint_free(ck);
 }
 
-static unsigned char *read_all(const char *path, size_t *n)
-{
-    FILE *fp = fopen(path, "rb");
-    unsigned char *buf = malloc(1 << 16);
-    *n = fread(buf, 1, 1 << 16, fp);
-    fclose(fp);
-    return buf;
-}
-
 static void write_bytes(const char *path, const unsigned char *b, size_t n)
 {
     FILE *fp = fopen(path, "wb");
@@ -70,7 +61,7 @@ static void test_damage(void)
 {
     const char *good = write_sample("ck-good.bin");
     size_t n;
-    unsigned char *buf = read_all(good, &n);
+    unsigned char *buf = (unsigned char *)ss_test_read(good, &n);
     char bad[4400];
     snprintf(bad, sizeof bad, "%s", ss_test_tmp("ck-bad.bin"));
     ss_error err;

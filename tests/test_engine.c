@@ -265,12 +265,18 @@ typedef struct {
 /* A recurrent network of tonic lif neurons with excitation, inhibition,
  * refractoriness and delays, simulated by the engine and by a plain O(N)
  * per-event loop written from the closed forms; the spike sequences agree. */
-static void test_against_reference(void)
+typedef struct {
+    unsigned long seed;
+    double e_l, tau, t_ref, w_exc, w_inh, t_end;
+    size_t min_spikes;
+} ref_case;
+
+static void run_reference(const ref_case *rc)
 {
     enum { NE = 30, NI = 10 };
     world w;
-    world_init(&w, 11);
-    ss_neuron_params p = lif(-49, -50, -60, 20, 3);
+    world_init(&w, rc->seed);
+    ss_neuron_params p = lif(rc->e_l, -50, -60, rc->tau, rc->t_ref);
     p.v_init = SS_V_INIT_UNIFORM;
     ss_network_add_neurons(w.net, "e", SS_LAYER_LIF, NE, &p, &w.err);
     ss_network_add_neurons(w.net, "i", SS_LAYER_LIF, NI, &p, &w.err);
@@ -279,7 +285,8 @@ static void test_against_reference(void)
     s.connect = SS_CONNECT_FIXED_PROB;
     s.p = 0.3;
     const int from[4] = {0, 0, 1, 1}, to[4] = {0, 1, 0, 1};
-    const double wgt[4] = {1.2, 1.2, -3, -3}, dly[4] = {0.7, 0.9, 0.4, 1.1};
+    const double wgt[4] = {rc->w_exc, rc->w_exc, rc->w_inh, rc->w_inh},
+                 dly[4] = {0.7, 0.9, 0.4, 1.1};
     const char *names[4] = {"ee", "ei", "ie", "ii"};
     for (int k = 0; k < 4; k++) {
         s.weight = wgt[k];
@@ -297,7 +304,7 @@ static void test_against_reference(void)
         t_last[j] = 0;
         ref_end[j] = -INFINITY;
     }
-    const double t_end = 400;
+    const double t_end = rc->t_end;
     CU_ASSERT_EQUAL(ss_engine_run(w.eng, t_end, &w.err), 0);
 
     pending *q = malloc(100000 * sizeof *q);
@@ -365,11 +372,154 @@ static void test_against_reference(void)
                     q[nq++] = (pending){now + dly[k], k, (uint32_t)idx};
         }
     }
-    CU_ASSERT(nref > 300);
+    CU_ASSERT(nref >= rc->min_spikes);
     CU_ASSERT_EQUAL(nref, w.sp.n);
     CU_ASSERT_EQUAL(mismatch, 0);
     free(q);
     world_free(&w);
+}
+
+/* Tonic neurons with inhibition (predictions go stale, and far ones are
+ * stored early), strong excitation with no refractory period (most spikes
+ * triggered inline), and a mostly excitatory network firing fast. */
+static void test_against_reference(void)
+{
+    static const ref_case cases[] = {{11, -49, 20, 3, 1.2, -3, 400, 300},
+                                     {12, -45, 8, 0, 2.5, -4, 150, 300},
+                                     {13, -49.5, 10, 1, 3.0, -1, 200, 300}};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        run_reference(&cases[i]);
+}
+
+/* The same for lif_exp: the engine (time-invariant state, lower-bound keys,
+ * refractory-end events) against a plain loop over every neuron that
+ * advances (V, I_e, I_i) with the public closed forms.  Once with synaptic
+ * time constants apart from tau_m, once with tau_e = tau_m (the other
+ * representation). */
+typedef struct {
+    ss_lif_exp_state x;
+    double t_last, ref_end;
+} ref_exp_n;
+
+/* Neuron state at t (t >= t_last), V held at V_reset while refractory. */
+static ss_lif_exp_state ref_exp_at(const ss_neuron_params *p, const ref_exp_n *n, double t)
+{
+    ss_lif_exp_state x = n->x;
+    double t0 = n->t_last;
+    if (t0 < n->ref_end) {
+        double until = fmin(t, n->ref_end);
+        ss_lif_exp_state c = {0, x.i_exc_mv, x.i_inh_mv};
+        ss_lif_exp_advance(p, &c, until - t0); /* the currents decay */
+        x = (ss_lif_exp_state){p->v_reset_mv, c.i_exc_mv, c.i_inh_mv};
+        t0 = until;
+    }
+    ss_lif_exp_advance(p, &x, t - t0);
+    return x;
+}
+
+static void run_reference_exp(unsigned long seed, double tau_e, double t_end, size_t min_spikes)
+{
+    enum { NE = 20, NI = 6, N = NE + NI };
+    world w;
+    world_init(&w, seed);
+    ss_neuron_params p = lif(-65, -50, -60, 20, 2);
+    p.bias_mv = 17; /* tonic: V_inf = -48 */
+    p.tau_syn_exc_ms = tau_e;
+    p.tau_syn_inh_ms = 10;
+    p.v_init = SS_V_INIT_UNIFORM;
+    ss_network_add_neurons(w.net, "e", SS_LAYER_LIF_EXP, NE, &p, &w.err);
+    ss_network_add_neurons(w.net, "i", SS_LAYER_LIF_EXP, NI, &p, &w.err);
+    ss_projection_spec s;
+    ss_projection_spec_default(&s);
+    s.connect = SS_CONNECT_FIXED_PROB;
+    s.p = 0.3;
+    const int from[4] = {0, 0, 1, 1}, to[4] = {0, 1, 0, 1};
+    const double wgt[4] = {4, 4, -9, -9}, dly[4] = {0.6, 0.8, 0.5, 1.0};
+    const char *names[4] = {"ee", "ei", "ie", "ii"};
+    for (int k = 0; k < 4; k++) {
+        s.weight = wgt[k];
+        s.delay_ms = dly[k];
+        ss_network_connect(w.net, names[k], (size_t)from[k], (size_t)to[k], &s, w.rng, &w.err);
+    }
+    world_start(&w);
+    ref_exp_n nr[N];
+    for (int j = 0; j < N; j++) {
+        double v0 = ss_engine_potential(w.eng, j < NE ? 0 : 1, (size_t)(j < NE ? j : j - NE));
+        nr[j] = (ref_exp_n){{v0, 0, 0}, 0, -INFINITY};
+    }
+    CU_ASSERT_EQUAL(ss_engine_run(w.eng, t_end, &w.err), 0);
+
+    pending *q = malloc(100000 * sizeof *q);
+    size_t nq = 0, nref = 0, mismatch = 0;
+    for (;;) {
+        double tf = INFINITY;
+        int jf = -1;
+        for (int j = 0; j < N; j++) {
+            double from_t = fmax(nr[j].t_last, nr[j].ref_end);
+            ss_lif_exp_state x = ref_exp_at(&p, &nr[j], from_t);
+            double tt = from_t + ss_lif_exp_time_to_threshold(&p, &x, NULL);
+            if (tt < tf) {
+                tf = tt;
+                jf = j;
+            }
+        }
+        size_t qi = nq;
+        for (size_t k = 0; k < nq; k++)
+            if (qi == nq || q[k].t < q[qi].t ||
+                (q[k].t == q[qi].t &&
+                 (q[k].proj < q[qi].proj || (q[k].proj == q[qi].proj && q[k].pre < q[qi].pre))))
+                qi = k;
+        double td = qi < nq ? q[qi].t : INFINITY;
+        if (fmin(tf, td) >= t_end)
+            break;
+        if (tf <= td) {
+            double now = tf;
+            int j = jf;
+            size_t layer = j < NE ? 0 : 1, idx = (size_t)(j < NE ? j : j - NE);
+            if (nref < w.sp.n && (w.sp.layer[nref] != layer || w.sp.neuron[nref] != idx ||
+                                  fabs(w.sp.t[nref] - now) > 1e-8))
+                mismatch++;
+            nref++;
+            ss_lif_exp_state x = ref_exp_at(&p, &nr[j], now);
+            nr[j] = (ref_exp_n){{p.v_reset_mv, x.i_exc_mv, x.i_inh_mv}, now, now + p.t_ref_ms};
+            for (int k = 0; k < 4; k++)
+                if ((size_t)from[k] == layer && nq < 100000)
+                    q[nq++] = (pending){now + dly[k], k, (uint32_t)idx};
+        } else {
+            double now = td;
+            pending d = q[qi];
+            q[qi] = q[--nq];
+            ss_projection *pr = ss_network_projection(w.net, (size_t)d.proj);
+            const uint32_t *row = ss_projection_row_ptr(pr), *tg = ss_projection_targets(pr);
+            const float *ww = ss_projection_weights(pr);
+            for (uint32_t k = row[d.pre]; k < row[d.pre + 1]; k++) {
+                int j = (int)tg[k] + (to[d.proj] ? NE : 0);
+                ss_lif_exp_state x = ref_exp_at(&p, &nr[j], now);
+                if (ww[k] >= 0)
+                    x.i_exc_mv += ww[k];
+                else
+                    x.i_inh_mv += ww[k];
+                if (now < nr[j].ref_end) {
+                    /* keep the period: currents as of now, V held */
+                    nr[j].x = (ss_lif_exp_state){p.v_reset_mv, x.i_exc_mv, x.i_inh_mv};
+                    nr[j].t_last = now;
+                } else {
+                    nr[j] = (ref_exp_n){x, now, nr[j].ref_end};
+                }
+            }
+        }
+    }
+    CU_ASSERT(nref >= min_spikes);
+    CU_ASSERT_EQUAL(nref, w.sp.n);
+    CU_ASSERT_EQUAL(mismatch, 0);
+    free(q);
+    world_free(&w);
+}
+
+static void test_against_reference_exp(void)
+{
+    run_reference_exp(21, 5, 600, 150);
+    run_reference_exp(22, 20, 300, 500);
 }
 
 /* ---- order, determinism ---- */
@@ -680,6 +830,7 @@ int main(void)
         {"lif_exp spike time equals brute-force integration", test_lif_exp_spike_vs_brute_force},
         {"lif_exp tonic ISI with refractory-end events", test_lif_exp_tonic_isi},
         {"recurrent lif network equals a reference simulation", test_against_reference},
+        {"recurrent lif_exp network equals a reference simulation", test_against_reference_exp},
         {"simultaneous events order by kind and id", test_tie_order},
         {"same seed, same raster; another seed, another", test_same_seed_same_raster},
         {"reset drops pending events and restarts sources", test_reset},

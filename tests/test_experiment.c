@@ -4,6 +4,7 @@
 #include "testutil.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <spiksim/dataset.h>
@@ -42,15 +43,12 @@ static void test_run_with_attacks(void)
     /* the JSON file carries both models */
     const char *path = ss_test_tmp("run.json");
     CU_ASSERT_EQUAL(ss_results_write_json(&res, path, &err), 0);
-    FILE *fp = fopen(path, "r");
-    char buf[1 << 15];
-    size_t n = fp ? fread(buf, 1, sizeof buf - 1, fp) : 0;
-    buf[n] = '\0';
-    if (fp)
-        fclose(fp);
+    char *buf = ss_test_read(path, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(buf);
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"backprop\": {"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"snn_transfer_from_backprop\""));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "\"synaptic_events_per_s\""));
+    free(buf);
     ss_results_free(&res);
     ss_dataset_free(ds);
     ss_config_free(cfg);

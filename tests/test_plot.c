@@ -102,16 +102,9 @@ static int starts_with(const char *path, const char *magic)
 
 static int file_contains(const char *path, const char *needle)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
+    char *buf = ss_test_read(path, NULL);
+    if (!buf)
         return 0;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, fp);
-    buf[got] = '\0';
-    fclose(fp);
     int found = strstr(buf, needle) != NULL;
     free(buf);
     return found;

@@ -4,7 +4,10 @@
 
 #include <spiksim/queue.h>
 
+#include "bucketq.h" /* internal: the lif layer's queue */
+
 #include <gsl/gsl_rng.h>
+#include <math.h>
 #include <stdlib.h>
 
 static void test_ordering(void)
@@ -178,6 +181,65 @@ static void test_event_heap(void)
     gsl_rng_free(rng);
 }
 
+/* The bucket queue of the lif layers: random inserts, lowers, raises,
+ * removes and minimum queries over keys spanning many binades (ties
+ * included, and keys below 1 and beyond the last binade), checked against a
+ * full scan; records embedded in a larger struct, as the lif layer does. */
+typedef struct {
+    ss_bq_slot q;
+    double payload[2];
+} rec;
+
+static void test_bucket_queue(void)
+{
+    enum { N = 500, OPS = 30000 };
+    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(rng, 9);
+    rec *r = calloc(N, sizeof *r);
+    ss_bucketq *q = ss_bucketq_alloc(N, 5, r, sizeof *r);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(q);
+    double key[N];
+    int present[N] = {0};
+    for (int op = 0; op < OPS; op++) {
+        uint32_t s = (uint32_t)gsl_rng_uniform_int(rng, N);
+        double u = gsl_rng_uniform(rng);
+        if (u < 0.5) {
+            /* keys from 0.5 to 2^60: below 1, many binades, past the last */
+            double k = op % 7 == 0 ? (double)(1 + gsl_rng_uniform_int(rng, 4))
+                                   : exp2(-1 + 61 * gsl_rng_uniform(rng));
+            if (present[s] && k < key[s] && gsl_rng_uniform(rng) < 0.5)
+                ss_bucketq_lower(q, s, k);
+            else
+                ss_bucketq_set(q, s, k);
+            key[s] = k;
+            present[s] = 1;
+        } else if (u < 0.6) {
+            ss_bucketq_remove(q, s);
+            present[s] = 0;
+        } else if (u < 0.62) {
+            ss_bucketq_clear(q);
+            for (int i = 0; i < N; i++)
+                present[i] = 0;
+        } else {
+            uint32_t best = SS_BQ_NONE;
+            for (uint32_t i = 0; i < N; i++)
+                if (present[i] &&
+                    (best == SS_BQ_NONE || key[i] < key[best] || (key[i] == key[best] && i < best)))
+                    best = i;
+            CU_ASSERT_EQUAL(ss_bucketq_min(q), best);
+            if (best != SS_BQ_NONE && gsl_rng_uniform(rng) < 0.5) {
+                ss_bucketq_remove(q, best); /* as a spike leaves the queue */
+                present[best] = 0;
+            }
+        }
+        for (uint32_t i = 0; i < N; i += 97)
+            CU_ASSERT_EQUAL(ss_bucketq_contains(q, i), present[i]);
+    }
+    ss_bucketq_free(q);
+    free(r);
+    gsl_rng_free(rng);
+}
+
 int main(void)
 {
     static const ss_test_case cases[] = {
@@ -186,6 +248,7 @@ int main(void)
         {"changed and removed keys are invalidated", test_invalidation},
         {"random operations match a sorted reference", test_random_against_reference},
         {"event heap: total order on random events", test_event_heap},
+        {"bucket queue: random operations match a full scan", test_bucket_queue},
         {NULL, NULL}};
     CU_initialize_registry();
     ss_test_add_suite("queue", cases);

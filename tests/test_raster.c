@@ -69,26 +69,6 @@ static int count_prefixed(const char *dir, const char *prefix)
     return n;
 }
 
-static char *slurp(const char *path, size_t *len)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    if (fread(buf, 1, (size_t)n, fp) != (size_t)n) {
-        free(buf);
-        fclose(fp);
-        return NULL;
-    }
-    buf[n] = '\0';
-    fclose(fp);
-    *len = (size_t)n;
-    return buf;
-}
-
 /* Splits one CSV record (RFC 4180 quoting) at *p into fields; returns how
  * many, advancing *p past the line end. */
 static int csv_record(char **p, char fields[][64], int max)
@@ -423,7 +403,7 @@ static void test_csv_round_trip(void)
     CU_ASSERT_EQUAL_FATAL(ss_raster_write(r, path, SS_RASTER_CSV, 0, &dropped, &err), 0);
     CU_ASSERT_EQUAL(dropped, 0);
     size_t len;
-    char *text = slurp(path, &len);
+    char *text = ss_test_read(path, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     char *p = text;
     char f[8][64];
@@ -477,7 +457,7 @@ static void test_bin_round_trip(void)
 
     /* The documented header, byte for byte. */
     size_t len;
-    unsigned char *raw = (unsigned char *)slurp(path, &len);
+    unsigned char *raw = (unsigned char *)ss_test_read(path, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(raw);
     CU_ASSERT_EQUAL(memcmp(raw, "SSRASTER", 8), 0);
     CU_ASSERT_EQUAL(raw[8], 1); /* version, little-endian */
@@ -539,7 +519,7 @@ static void test_same_raster_same_bytes(void)
         CU_ASSERT_EQUAL(ss_raster_write(r, a, fmt, 0, NULL, &err), 0);
         CU_ASSERT_EQUAL(ss_raster_write(r, b, fmt, 0, NULL, &err), 0);
         size_t la, lb;
-        char *x = slurp(a, &la), *y = slurp(b, &lb);
+        char *x = ss_test_read(a, &la), *y = ss_test_read(b, &lb);
         CU_ASSERT_FATAL(x && y);
         CU_ASSERT_TRUE(la == lb && memcmp(x, y, la) == 0);
         free(x);
@@ -558,7 +538,7 @@ static void test_cap_keeps_first_spikes(void)
     CU_ASSERT_EQUAL_FATAL(ss_raster_write(r, csv, SS_RASTER_CSV, 5, &dropped, &err), 0);
     CU_ASSERT_EQUAL(dropped, 7);
     size_t len;
-    char *text = slurp(csv, &len);
+    char *text = ss_test_read(csv, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     char *p = text;
     char f[8][64];
@@ -653,7 +633,7 @@ static void expect_read_error(const char *name, void (*edit)(unsigned char *, si
     const char *path = ss_test_tmp(name);
     CU_ASSERT_EQUAL_FATAL(ss_raster_write(r, path, SS_RASTER_BIN, 0, NULL, &err), 0);
     size_t len;
-    unsigned char *raw = (unsigned char *)slurp(path, &len);
+    unsigned char *raw = (unsigned char *)ss_test_read(path, &len);
     CU_ASSERT_PTR_NOT_NULL_FATAL(raw);
     edit(raw, &len);
     FILE *fp = fopen(path, "wb");

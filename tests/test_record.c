@@ -11,21 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "r");
-    if (!fp)
-        return NULL;
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *buf = malloc((size_t)n + 1);
-    size_t got = fread(buf, 1, (size_t)n, fp);
-    buf[got] = '\0';
-    fclose(fp);
-    return buf;
-}
-
 static void test_recorder_and_raster(void)
 {
     ss_error err = {0};
@@ -46,7 +31,7 @@ static void test_recorder_and_raster(void)
     CU_ASSERT_EQUAL(ss_recorder_total(rec), 11);
     const char *path = ss_test_tmp("raster.csv");
     CU_ASSERT_EQUAL(ss_recorder_write_csv(rec, path, &err), 0);
-    char *text = slurp(path);
+    char *text = ss_test_read(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_STRING_EQUAL(text, "time_ms,layer,neuron\n"
                                  "0.000000,fast,0\n"
@@ -105,7 +90,7 @@ static void test_simulate_free(void)
     ss_run_stats st;
     CU_ASSERT_EQUAL_FATAL(ss_simulate_free(cfg, 3, a_path, &st, &err), 0);
     CU_ASSERT_EQUAL(ss_simulate_free(cfg, 3, b_path, NULL, &err), 0);
-    char *a = slurp(a_path), *b = slurp(b_path);
+    char *a = ss_test_read(a_path, NULL), *b = ss_test_read(b_path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(a);
     CU_ASSERT_PTR_NOT_NULL_FATAL(b);
     CU_ASSERT_STRING_EQUAL(a, b);
@@ -129,7 +114,7 @@ static void test_simulate_free(void)
     ss_run_stats_free(&st);
     free(b);
     CU_ASSERT_EQUAL(ss_simulate_free(cfg, 4, b_path, NULL, &err), 0);
-    b = slurp(b_path);
+    b = ss_test_read(b_path, NULL);
     CU_ASSERT_STRING_NOT_EQUAL(a, b);
     free(a);
     free(b);

@@ -10,18 +10,6 @@
 #include <spiksim/json.h>
 #include <spiksim/report.h>
 
-static char *slurp(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    if (!fp)
-        return NULL;
-    char *buf = calloc(1, 1 << 16);
-    size_t n = fread(buf, 1, (1 << 16) - 1, fp);
-    buf[n] = '\0';
-    fclose(fp);
-    return buf;
-}
-
 static const char *names[] = {"four", "nine"};
 
 static void fill(ss_results *r)
@@ -72,7 +60,7 @@ static void test_text(void)
     FILE *fp = fopen(path, "w");
     ss_results_print(&r, fp);
     fclose(fp);
-    char *text = slurp(path);
+    char *text = ss_test_read(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "70.0 ± 14.1%"));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "95.0 ± 0.0%"));
@@ -89,7 +77,7 @@ static void test_json(void)
     fill(&r);
     const char *path = ss_test_tmp("results.json");
     CU_ASSERT_EQUAL(ss_results_write_json(&r, path, NULL), 0);
-    char *text = slurp(path);
+    char *text = ss_test_read(path, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(text);
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"classes\": [\n    \"four\",\n    \"nine\"\n  ]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(text, "\"test_accuracy\": 0.7,"));
@@ -126,7 +114,7 @@ static void test_json_writer(void)
     ss_json_array_end(&j);
     ss_json_object_end(&j);
     fclose(fp);
-    char *text = slurp(path);
+    char *text = ss_test_read(path, NULL);
     CU_ASSERT_STRING_EQUAL(text, "{\"s\":\"a\\\"b\\\\c\\n\\u0001\",\"n\":null,\"a\":[1,false,[]]}");
     free(text);
 }

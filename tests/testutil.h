@@ -3,6 +3,7 @@
 #define SS_TESTUTIL_H
 
 #include <CUnit/CUnit.h>
+#include <stddef.h>
 
 /* Path of a file in the source tree ($SS_SRCDIR/rel), in a static buffer
  * that the next call reuses. */
@@ -13,6 +14,10 @@ const char *ss_test_src(const char *rel);
 const char *ss_test_tmp(const char *name);
 /* Writes text to ss_test_tmp(name) and returns that path. */
 const char *ss_test_write(const char *name, const char *text);
+
+/* The whole file at path, NUL-terminated, in a new buffer (caller frees);
+ * its length in *len when len is not NULL.  NULL when it cannot be read. */
+char *ss_test_read(const char *path, size_t *len);
 
 /* Runs the registered suites with CUnit's basic interface and returns the
  * process exit status: 0 when every test passed. */

@@ -155,15 +155,18 @@ int ss_projection_build_incoming(ss_projection *p, ss_error *err);
 const uint32_t *ss_projection_in_ptr(const ss_projection *p);
 const uint32_t *ss_projection_in_syn(const ss_projection *p);
 const uint32_t *ss_projection_in_pre(const ss_projection *p);
-/* Bytes of synapse storage divided by synapses: the 8 B (or 12 B with
- * individual delays) of each synapse plus its share of the row offsets. */
+/* Bytes per synapse: its own record (uint32 target + float weight = 8, plus
+ * 4 with individual delays), and the same with the projection's row offsets
+ * shared out over its synapses. */
 double ss_projection_bytes_per_synapse(const ss_projection *p);
+double ss_projection_bytes_per_synapse_total(const ss_projection *p);
 
 typedef struct ss_network_summary {
     size_t n_layers, n_projections, n_neurons, n_synapses;
-    double bytes_per_synapse; /* over all projections, row offsets included */
-    size_t synapse_bytes;     /* every projection's arrays */
-    size_t estimated_bytes;   /* synapses plus the engine's state for a run */
+    double bytes_per_synapse;       /* synapse records only (8 for static synapses) */
+    double bytes_per_synapse_total; /* row offsets included */
+    size_t synapse_bytes;           /* every projection's arrays */
+    size_t estimated_bytes;         /* synapses plus the engine's state for a run */
 } ss_network_summary;
 
 void ss_network_summarize(const ss_network *net, ss_network_summary *s);

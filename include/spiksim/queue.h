@@ -17,9 +17,10 @@
  *   streams whose events have no fixed owner (injected input, deliveries of
  *   synapses with individual delays).
  *
- * The arity (SS_QUEUE_ARITY, 4) was chosen by measurement against a binary
- * heap, a pairing heap and a calendar queue on the event traces of real runs;
- * see docs/engine.md.
+ * The arity (SS_QUEUE_ARITY, 2: a binary heap) was chosen by measurement
+ * against a 4-ary heap and a pairing heap (bench/queue_bench, docs/engine.md).
+ * The lif layer, where the engine spends most of its queue work, uses a
+ * bucket queue instead, which beat all three.
  */
 #ifndef SPIKSIM_QUEUE_H
 #define SPIKSIM_QUEUE_H

@@ -9,8 +9,8 @@
  * merges heads by the same (time, kind, id) key, so the global order is
  * exactly that of one big queue.  This lets each stream use the structure
  * that suits it: a FIFO for a projection with one delay (spikes are emitted
- * in time order, so their arrivals are too), a heap keyed in a warped time
- * for lif neurons (layer_lif.c), plain time heaps elsewhere.
+ * in time order, so their arrivals are too), a bucket queue keyed in a
+ * warped time for lif neurons (layer_lif.c), binary heaps elsewhere.
  */
 #ifndef SS_ENGINE_IMPL_H
 #define SS_ENGINE_IMPL_H

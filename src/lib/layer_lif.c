@@ -9,21 +9,26 @@
  *   - V(t) >= V_th  is    a >= (V_th - V_inf) E(t)    (no division)
  *   - a tonic neuron (V_inf > V_th) fires undisturbed when E(t) reaches
  *     K = a / (V_th - V_inf), so K orders the layer's predicted spikes exactly
- *     as their times do, and the layer's heap is keyed by K (no log per
- *     synapse).  Only the head's time, tb + tau ln K, is ever computed.
- * tb moves forward (rescaling every a and K) before E could overflow.
+ *     as their times do, and the layer's queue is keyed by K (no log per
+ *     synapse).  Only the earliest one's time, tb + tau ln K, is computed.
+ * tb moves forward (rescaling every a and K) before E grows large.
  *
- * Stale predictions: an excitatory input moves K down and is applied to the
- * heap at once (a sift-up, usually of zero or one level).  An inhibitory one
- * moves K up and is not: the heap keeps the old K as a lower bound, and when
- * that entry reaches the top it is checked against the exact K and re-keyed
- * if stale.  Inhibition thus costs no heap work (docs/engine.md measures
- * this against eager updates).
+ * The queue is a bucket queue on the bits of K (bucketq.h).  Stale
+ * predictions: an excitatory input moves K down and is applied at once (the
+ * neuron moves to an earlier bucket, or stays).  An inhibitory one moves K up
+ * and is not: the queue keeps the old K as a lower bound, and when that entry
+ * is the earliest it is checked against the exact K and re-keyed if stale.
+ * Inhibition thus costs no queue work.  Predictions far ahead are even
+ * stored a little early on purpose (bound_key), so that excitatory inputs
+ * that move them by less than that need no queue work either.
+ * docs/engine.md has the measurements (eager updates, binary, 4-ary and
+ * pairing heaps, the slack).
  *
  * The refractory period is folded into a: at a spike, a is set to the value
  * that gives V = V_reset at t + t_ref, and inputs before then are ignored (V is
  * clamped), so no event is needed at the end of the period.
  */
+#include "bucketq.h"
 #include "engine_impl.h"
 #include "neuron_impl.h"
 
@@ -31,9 +36,9 @@
 #include <stdlib.h>
 
 typedef struct lif_n {
+    ss_bq_slot q;   /* q.key: this neuron's key in the queue, INFINITY when absent */
     double a;       /* (V - V_inf) E(t), see above */
     double ref_end; /* inputs before this time are ignored */
-    double hk;      /* this neuron's key in the heap, INFINITY when absent */
 } lif_n;
 
 /* Per-neuron constants once ss_engine_set_bias() has been used. */
@@ -44,16 +49,23 @@ typedef struct lif_pn {
 typedef struct lif_state {
     lif_n *n;
     lif_pn *pn;
-    ss_queue *heap; /* keys K, slot = kid = neuron */
+    ss_bucketq *bq; /* keys K by neuron */
     double tb, tau, inv_tau, t_ref, v_reset, v_th, e_l;
+    double slack, slack2, e_tref; /* e^{-SLACK_TAU}, e^{2 SLACK_TAU}, e^{-t_ref/tau} */
     double v_inf, d, c;
     int tonic;
     double pub_k;   /* the head last published to the top queue */
-    uint32_t pub_j; /* SS_QUEUE_ABSENT: nothing published */
+    double pub_t;   /* its time, tb + tau ln pub_k exactly (NAN when clamped to now) */
+    uint32_t pub_j; /* SS_BQ_NONE: nothing published */
 } lif_state;
 
-/* E(t) stays below e^REBASE_SPAN (+ t_ref/tau) between rebases. */
-#define REBASE_SPAN 40.0
+/* E(t) stays below e^REBASE_SPAN (+ t_ref/tau) between rebases: well inside
+ * double range, and inside the bucket queue's 2^48 (e^33) for keys of spikes
+ * due within a few tau. */
+#define REBASE_SPAN 24.0
+#ifndef SLACK_TAU
+#define SLACK_TAU 0.3
+#endif
 
 static inline double lif_E(const lif_state *S, double t)
 {
@@ -75,36 +87,41 @@ static inline double nc(const lif_state *S, uint32_t j)
 
 static void publish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
 {
-    if (S->heap->n == 0) {
-        if (S->pub_j != SS_QUEUE_ABSENT)
+    uint32_t j = ss_bucketq_min(S->bq);
+    if (j == SS_BQ_NONE) {
+        if (S->pub_j != SS_BQ_NONE)
             ss__withdraw(eng, L);
-        S->pub_j = SS_QUEUE_ABSENT;
+        S->pub_j = SS_BQ_NONE;
         return;
     }
-    const ss_qentry *r = &S->heap->heap[0];
-    double t = S->tb + S->tau * log(r->t);
+    double k = S->n[j].q.key;
+    double t = S->tb + S->tau * log(k);
+    S->pub_t = t;
     /* Rounding may put a crossing due now a hair in the past. */
-    if (t < eng->now)
+    if (t < eng->now) {
         t = eng->now;
-    ss__publish(eng, L, t, ss_event_kid(SS_EV_SPIKE, L->offset + r->slot));
-    S->pub_k = r->t;
-    S->pub_j = r->slot;
+        S->pub_t = NAN;
+    }
+    ss__publish(eng, L, t, ss_event_kid(SS_EV_SPIKE, L->offset + j));
+    S->pub_k = k;
+    S->pub_j = j;
 }
 
 static inline void republish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
 {
-    if (S->heap->n == 0 ? S->pub_j != SS_QUEUE_ABSENT
-                        : (S->heap->heap[0].t != S->pub_k || S->heap->heap[0].slot != S->pub_j))
+    uint32_t j = ss_bucketq_min(S->bq);
+    if (j == SS_BQ_NONE ? S->pub_j != SS_BQ_NONE : (j != S->pub_j || S->n[j].q.key != S->pub_k))
         publish(eng, L, S);
 }
 
 static void set_key(lif_state *S, uint32_t j, double k)
 {
-    S->n[j].hk = k;
-    if (isinf(k))
-        ss_queue_remove_inline(S->heap, j);
-    else
-        ss_queue_set_inline(S->heap, j, k, j);
+    if (isinf(k)) {
+        ss_bucketq_remove(S->bq, j);
+        S->n[j].q.key = INFINITY;
+    } else {
+        ss_bucketq_set(S->bq, j, k); /* it compares with the old key: not before */
+    }
 }
 
 /* The exact key of neuron j from its a: finite only for a tonic neuron. */
@@ -113,20 +130,30 @@ static inline double exact_key(const lif_state *S, uint32_t j)
     return nd(S, j) < 0 ? S->n[j].a * nc(S, j) : INFINITY;
 }
 
+/* The key to store for neuron j at a time where E = e_now: a prediction more
+ * than 2 SLACK_TAU tau ahead is stored SLACK_TAU tau early.  Still a lower
+ * bound (the entry surfaces early and is re-keyed, now exactly), but the
+ * excitatory inputs that move the spike earlier by less than the slack need
+ * no queue work at all. */
+static inline double bound_key(const lif_state *S, uint32_t j, double e_now)
+{
+    double k = exact_key(S, j);
+    return k > e_now * S->slack2 ? k * S->slack : k;
+}
+
 static void rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
 {
     double s = exp(-(t - S->tb) * S->inv_tau);
     S->tb = t;
-    ss_queue_clear(S->heap);
+    ss_bucketq_clear(S->bq);
     for (uint32_t j = 0; j < L->size; j++) {
         lif_n *nj = &S->n[j];
         nj->a *= s;
-        if (isinf(nj->hk))
+        if (isinf(nj->q.key))
             continue;
         /* Scaling a and K separately may round them apart: keep K a lower
-         * bound of the exact key, which is all the heap relies on. */
-        nj->hk = fmin(nj->hk * s, exact_key(S, j));
-        ss_queue_set_inline(S->heap, j, nj->hk, j);
+         * bound of the exact key, which is all the queue relies on. */
+        ss_bucketq_set(S->bq, j, fmin(nj->q.key * s, exact_key(S, j)));
     }
     publish(eng, L, S);
 }
@@ -141,8 +168,9 @@ static void fire(ss_engine *eng, ss_layer_rt *L, lif_state *S, uint32_t j, doubl
 {
     lif_n *nj = &S->n[j];
     nj->ref_end = t + S->t_ref;
-    nj->a = (S->v_reset - nv_inf(S, j)) * lif_E(S, nj->ref_end);
-    set_key(S, j, exact_key(S, j));
+    double e_ref = lif_E(S, nj->ref_end);
+    nj->a = (S->v_reset - nv_inf(S, j)) * e_ref;
+    set_key(S, j, bound_key(S, j, e_ref * S->e_tref));
     ss__emit(eng, L, j, t);
 }
 
@@ -154,8 +182,8 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
     const double e = lif_E(S, t);
     lif_n *const neu = S->n;
     if (!S->pn) {
-        /* The hot loop of a benchmark network: one multiply-add, a compare
-         * and usually one more compare in the heap per synapse. */
+        /* The hot loop of a benchmark network: one multiply-add and two
+         * compares per synapse, and a bucket move for some. */
         const double de = S->d * e, c = S->c;
         if (S->tonic) {
             for (size_t k = 0; k < n; k++) {
@@ -170,10 +198,8 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
                     continue;
                 }
                 double key = a * c;
-                if (key < nj->hk) {
-                    nj->hk = key;
-                    ss_queue_lower_inline(S->heap, j, key);
-                }
+                if (key < nj->q.key)
+                    ss_bucketq_lower(S->bq, j, key);
             }
         } else {
             for (size_t k = 0; k < n; k++) {
@@ -202,10 +228,8 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
             }
             if (p->d < 0) {
                 double key = a * p->c;
-                if (key < nj->hk) {
-                    nj->hk = key;
-                    ss_queue_lower_inline(S->heap, j, key);
-                }
+                if (key < nj->q.key)
+                    ss_bucketq_lower(S->bq, j, key);
             }
         }
     }
@@ -216,24 +240,31 @@ static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
 {
     lif_state *S = L->state;
     maybe_rebase(eng, L, S, t);
-    uint32_t j = S->heap->heap[0].slot;
-    lif_n *nj = &S->n[j];
-    if (t >= nj->ref_end && nj->a >= nd(S, j) * lif_E(S, t)) {
-        fire(eng, L, S, j, t); /* at or above threshold */
-    } else if (nj->hk < exact_key(S, j)) {
-        /* A stale lower bound.  Re-keying changes no state anyone can see,
-         * so fix every stale entry that surfaces before publishing the
-         * layer's next event once (most entries are stale: inhibition only
-         * ever leaves bounds behind). */
-        do {
-            set_key(S, j, exact_key(S, j));
-            if (S->heap->n == 0)
-                break;
-            j = S->heap->heap[0].slot;
-            nj = &S->n[j];
-        } while (nj->hk < exact_key(S, j));
-    } else {
-        fire(eng, L, S, j, t); /* the predicted crossing */
+    /* E(t) is the key just published, unless t was clamped: no exp. */
+    const double e_now = t == S->pub_t ? S->pub_k : lif_E(S, t);
+    /* The earliest entry is due.  It is a spike when the neuron is at
+     * threshold or its key is exact.  Otherwise it is a lower bound (left by
+     * inhibition, or stored early on purpose, see bound_key): re-key it, and
+     * go on with every entry that is due too before publishing the layer's
+     * next event once; re-keying changes no state anyone can see. */
+    uint32_t j = ss_bucketq_min(S->bq);
+    for (int first = 1;; first = 0) {
+        lif_n *nj = &S->n[j];
+        if (!first && nj->q.key > e_now)
+            break; /* not due yet */
+        if (t >= nj->ref_end && nj->a >= nd(S, j) * e_now) {
+            fire(eng, L, S, j, t); /* at or above threshold */
+            break;
+        }
+        double exact = exact_key(S, j);
+        if (!(nj->q.key < exact)) {
+            fire(eng, L, S, j, t); /* the predicted crossing */
+            break;
+        }
+        set_key(S, j, bound_key(S, j, e_now));
+        j = ss_bucketq_min(S->bq);
+        if (j == SS_BQ_NONE)
+            break;
     }
     publish(eng, L, S);
 }
@@ -298,8 +329,8 @@ static void lif_reset(ss_engine *eng, ss_layer_rt *L)
     free(S->pn);
     S->pn = NULL;
     S->tb = 0;
-    ss_queue_clear(S->heap);
-    S->pub_j = SS_QUEUE_ABSENT;
+    ss_bucketq_clear(S->bq);
+    S->pub_j = SS_BQ_NONE;
     for (uint32_t j = 0; j < L->size; j++) {
         double v0 = p->v_init == SS_V_INIT_REST ? p->e_l_mv
                     : p->v_init == SS_V_INIT_RESET
@@ -321,7 +352,7 @@ static void lif_destroy(ss_layer_rt *L)
         return;
     free(S->n);
     free(S->pn);
-    ss_queue_free(S->heap);
+    ss_bucketq_free(S->bq);
     free(S);
     L->state = NULL;
 }
@@ -334,9 +365,16 @@ static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
     if (!S)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     L->state = S;
-    S->n = malloc((size_t)L->size * sizeof *S->n);
-    S->heap = ss_queue_alloc(L->size);
-    if (!S->n || !S->heap) {
+    /* 32-byte records on 64-byte lines: one line per neuron touched. */
+    size_t bytes = ((size_t)L->size * sizeof *S->n + 63) / 64 * 64;
+    S->n = aligned_alloc(64, bytes);
+    /* 2^m buckets per factor 2 of K (tau ln 2 of time): about 2 keys in
+     * each of the earliest buckets when predictions spread over a few tau. */
+    unsigned m = 4;
+    while (m < 14 && (UINT32_C(8) << m) < L->size)
+        m++;
+    S->bq = ss_bucketq_alloc(L->size, m, S->n, sizeof *S->n);
+    if (!S->n || !S->bq) {
         lif_destroy(L);
         return ss_error_set(err, SS_ENOMEM, "layer '%s': out of memory", L->layer->name);
     }
@@ -350,7 +388,10 @@ static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
     S->d = S->v_th - S->v_inf;
     S->c = 1.0 / S->d;
     S->tonic = S->d < 0;
-    S->pub_j = SS_QUEUE_ABSENT;
+    S->pub_j = SS_BQ_NONE;
+    S->slack = exp(-SLACK_TAU);
+    S->slack2 = exp(2 * SLACK_TAU);
+    S->e_tref = exp(-S->t_ref * S->inv_tau);
     return SS_OK;
 }
 

@@ -1,13 +1,21 @@
 /* The engine's lif_exp layer.
  *
- * Each neuron keeps (V, I_e, I_i) as of its last update and is advanced
- * exactly (neuron_lif_exp.c) when an input arrives.  Its one heap entry is
- * either the end of its refractory period (V held at V_reset while the
- * currents go on decaying and summing input; the crossing search waits for
- * this event instead of running on every input during the period) or its
- * predicted threshold crossing.  As in the lif layer, a prediction that
- * moves later is left in the heap as a lower bound and corrected when it
- * reaches the top.
+ * Each neuron's state is exact at all times.  When both synaptic time
+ * constants are well apart from tau_m (|kappa| tau_m >= 0.1, the usual case)
+ * it is stored time-invariantly, as in the lif layer: with base time tb and
+ * E_x(t) = e^{(t - tb)/tau_x},
+ *     I_e(t) = C_e / E_e(t),  I_i(t) = C_i / E_i(t),
+ *     V(t) = V_inf + A / E_m(t) + I_e(t) g_e + I_i(t) g_i,  g = 1/(kappa tau_m),
+ * so an input costs two multiply-adds (C += w E_s, A -= w g E_m) with the
+ * three factors computed once per arriving spike, not three exponentials per
+ * synapse.  Otherwise each neuron keeps (V, I_e, I_i) as of its last update
+ * and is advanced exactly (neuron_lif_exp.c).
+ *
+ * Its one heap entry is either the end of its refractory period (V held at
+ * V_reset while the currents go on decaying and summing input) or a time
+ * its next crossing cannot come before: a cheap lower bound after an input
+ * (see predict), the exact crossing, searched for (bracketing plus Brent)
+ * only when that bound comes up.  Most inputs thus cost no search at all.
  */
 #include "engine_impl.h"
 #include "neuron_impl.h"
@@ -16,8 +24,8 @@
 #include <stdlib.h>
 
 typedef struct lx_n {
-    double v, ie, ii; /* at t_last */
-    double t_last;
+    double v, ie, ii; /* at t_last; scaled: A (NAN while refractory), C_e, C_i */
+    double t_last;    /* unused when scaled */
     double ref_end;
     double t_pred; /* exact next crossing (INFINITY: none) */
 } lx_n;
@@ -29,7 +37,15 @@ typedef struct lx_state {
     ss_lif_exp_k k;
     gsl_root_fsolver *solver;
     double v_reset, t_ref, e_l;
+    int scaled;
+    double tb, g_e, g_i, inv_tau_min;
+    double fac_t;      /* time of the cached factors (NAN: none) */
+    double em, ee, ei; /* E_m, E_e, E_i at fac_t */
+    double inv_em, inv_ee, inv_ei;
 } lx_state;
+
+/* E(t) = e^{(t - tb)/tau} stays below e^SCALED_SPAN (in the shortest tau). */
+#define SCALED_SPAN 24.0
 
 static inline const ss_lif_exp_k *kof(const lx_state *S, uint32_t j, ss_lif_exp_k *tmp)
 {
@@ -55,12 +71,95 @@ static void advance(const lx_state *S, const ss_lif_exp_k *k, lx_n *x, double t)
         if (t <= x->ref_end)
             return;
     }
-    double dt = t - x->t_last;
+    double dt = t - x->t_last, de, di;
     ss_lif_exp_state s = {x->v, x->ie, x->ii};
-    x->v = ss_lif_exp_k_potential(k, &s, dt);
-    x->ie *= exp(-dt * k->ch[0].inv_tau);
-    x->ii *= exp(-dt * k->ch[1].inv_tau);
+    x->v = ss_lif_exp_k_step(k, &s, dt, &de, &di);
+    x->ie *= de;
+    x->ii *= di;
     x->t_last = t;
+}
+
+/* ---- the time-invariant (scaled) representation ---- */
+
+static void factors(lx_state *S, double t)
+{
+    if (t == S->fac_t)
+        return;
+    S->fac_t = t;
+    double d = t - S->tb;
+    S->em = exp(d * S->k.inv_tau_m);
+    S->ee = exp(d * S->k.ch[0].inv_tau);
+    S->ei = exp(d * S->k.ch[1].inv_tau);
+    S->inv_em = 1 / S->em;
+    S->inv_ee = 1 / S->ee;
+    S->inv_ei = 1 / S->ei;
+}
+
+/* Moves tb to t (rescaling every neuron) before the factors grow large. */
+static void maybe_rebase(const ss_layer_rt *L, lx_state *S, double t)
+{
+    if (!S->scaled || (t - S->tb) * S->inv_tau_min <= SCALED_SPAN)
+        return;
+    double d = t - S->tb;
+    double sm = exp(-d * S->k.inv_tau_m), se = exp(-d * S->k.ch[0].inv_tau),
+           si = exp(-d * S->k.ch[1].inv_tau);
+    for (uint32_t j = 0; j < L->size; j++) {
+        S->n[j].v *= sm; /* NAN stays NAN */
+        S->n[j].ie *= se;
+        S->n[j].ii *= si;
+    }
+    S->tb = t;
+    S->fac_t = NAN;
+}
+
+/* The state of neuron j at t (t not before its last change). */
+static ss_lif_exp_state state_at(lx_state *S, uint32_t j, double t)
+{
+    const lx_n *x = &S->n[j];
+    ss_lif_exp_k tmp;
+    const ss_lif_exp_k *k = kof(S, j, &tmp);
+    if (!S->scaled) {
+        lx_n y = *x;
+        advance(S, k, &y, t);
+        return (ss_lif_exp_state){y.v, y.ie, y.ii};
+    }
+    factors(S, t);
+    ss_lif_exp_state st = {S->v_reset, x->ie * S->inv_ee, x->ii * S->inv_ei};
+    if (t < x->ref_end)
+        return st;
+    if (isnan(x->v)) {
+        /* The refractory period has ended but its event has not been
+         * handled yet (a potential read at that instant): from V_reset. */
+        double back = t - x->ref_end;
+        ss_lif_exp_state at_end = {S->v_reset, st.i_exc_mv * exp(back * k->ch[0].inv_tau),
+                                   st.i_inh_mv * exp(back * k->ch[1].inv_tau)};
+        st.v_mv = ss_lif_exp_k_potential(k, &at_end, back);
+        return st;
+    }
+    st.v_mv = k->v_inf + x->v * S->inv_em + st.i_exc_mv * S->g_e + st.i_inh_mv * S->g_i;
+    return st;
+}
+
+/* Stores st as neuron j's state at t (outside the refractory period, or
+ * with V = V_reset during it). */
+static void state_put(lx_state *S, uint32_t j, double t, const ss_lif_exp_state *st)
+{
+    lx_n *x = &S->n[j];
+    if (!S->scaled) {
+        x->v = st->v_mv;
+        x->ie = st->i_exc_mv;
+        x->ii = st->i_inh_mv;
+        x->t_last = t;
+        return;
+    }
+    ss_lif_exp_k tmp;
+    const ss_lif_exp_k *k = kof(S, j, &tmp);
+    factors(S, t);
+    x->ie = st->i_exc_mv * S->ee;
+    x->ii = st->i_inh_mv * S->ei;
+    x->v = t < x->ref_end
+               ? NAN
+               : (st->v_mv - k->v_inf - st->i_exc_mv * S->g_e - st->i_inh_mv * S->g_i) * S->em;
 }
 
 static void publish(ss_engine *eng, ss_layer_rt *L, lx_state *S)
@@ -76,38 +175,61 @@ static inline uint64_t spike_kid(const ss_layer_rt *L, uint32_t j)
     return ss_event_kid(SS_EV_SPIKE, L->offset + j);
 }
 
-/* After a state change at x->t_last outside the refractory period: the exact
- * next crossing, into the heap now if it moved earlier (else lazily). */
-static void predict(ss_layer_rt *L, lx_state *S, uint32_t j, int eager)
+/* After a state change at t outside the refractory period.  The heap key
+ * only has to be a lower bound of the next crossing: instead of searching
+ * for the crossing at every input, the key is (V_th - V) / (a bound of V'),
+ * or infinity when the cheap bound shows V never gets there, and the exact
+ * crossing is searched for only when the key comes up (lx_due).  t_pred is
+ * the exact crossing when known (the key equals it), NAN when the key is
+ * only a bound. */
+static void predict(ss_layer_rt *L, lx_state *S, uint32_t j, double t, int eager)
 {
     lx_n *x = &S->n[j];
     ss_lif_exp_k tmp;
-    ss_lif_exp_state s = {x->v, x->ie, x->ii};
-    x->t_pred = x->t_last + ss_lif_exp_k_crossing(kof(S, j, &tmp), &s, S->solver);
+    const ss_lif_exp_k *k = kof(S, j, &tmp);
+    ss_lif_exp_state s = state_at(S, j, t);
+    double lb;
+    if (s.v_mv >= k->v_th) {
+        lb = t;
+    } else if (ss_lif_exp_k_bound(k, &s) < k->v_th) {
+        lb = INFINITY;
+    } else {
+        double r = ss_lif_exp_k_rise_bound(k, &s);
+        lb = r > 0 ? t + (k->v_th - s.v_mv) / r : INFINITY;
+    }
+    x->t_pred = isinf(lb) ? INFINITY : NAN;
     int present = ss_queue_contains(S->heap, j);
     if (eager || !present) {
-        if (isinf(x->t_pred))
+        if (isinf(lb))
             ss_queue_remove_inline(S->heap, j);
         else
-            ss_queue_set_inline(S->heap, j, x->t_pred, spike_kid(L, j));
-    } else if (x->t_pred < ss_queue_key(S->heap, j, NULL)) {
-        ss_queue_set_inline(S->heap, j, x->t_pred, spike_kid(L, j));
+            ss_queue_set_inline(S->heap, j, lb, spike_kid(L, j));
+    } else if (lb < ss_queue_key(S->heap, j, NULL)) {
+        ss_queue_set_inline(S->heap, j, lb, spike_kid(L, j));
     }
+}
+
+/* An inhibitory input only delays a crossing (it lowers V at every later
+ * time): the key stays a lower bound, and an exact prediction becomes one. */
+static inline void inhibited(lx_n *x)
+{
+    if (!isinf(x->t_pred))
+        x->t_pred = NAN;
 }
 
 static void fire(ss_engine *eng, ss_layer_rt *L, lx_state *S, uint32_t j, double t)
 {
     lx_n *x = &S->n[j];
-    ss_lif_exp_k tmp;
-    advance(S, kof(S, j, &tmp), x, t);
-    x->v = S->v_reset;
+    ss_lif_exp_state st = state_at(S, j, t);
+    st.v_mv = S->v_reset;
     x->ref_end = t + S->t_ref;
+    state_put(S, j, t, &st);
     x->t_pred = INFINITY;
     if (S->t_ref > 0)
         ss_queue_set_inline(S->heap, j, x->ref_end,
                             ss_event_kid(SS_EV_REFRACTORY_END, L->offset + j));
     else
-        predict(L, S, j, 1);
+        predict(L, S, j, t, 1);
     ss__emit(eng, L, j, t);
 }
 
@@ -115,6 +237,32 @@ static void lx_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t 
                        const float *w, size_t n)
 {
     lx_state *S = L->state;
+    if (S->scaled) {
+        maybe_rebase(L, S, t);
+        factors(S, t);
+        const double we = S->ee, wi = S->ei, ae = S->g_e * S->em, ai = S->g_i * S->em;
+        for (size_t k = 0; k < n; k++) {
+            uint32_t j = tgt[k];
+            lx_n *x = &S->n[j];
+            double wk = w[k];
+            /* V stays continuous: what the current adds, A gives back */
+            if (wk >= 0) {
+                x->ie += wk * we;
+                x->v -= wk * ae;
+            } else {
+                x->ii += wk * wi;
+                x->v -= wk * ai;
+            }
+            if (t < x->ref_end)
+                continue; /* the refractory-end event will predict */
+            if (wk < 0 && ss_queue_contains(S->heap, j))
+                inhibited(x);
+            else
+                predict(L, S, j, t, 0);
+        }
+        publish(eng, L, S);
+        return;
+    }
     for (size_t k = 0; k < n; k++) {
         uint32_t j = tgt[k];
         lx_n *x = &S->n[j];
@@ -126,7 +274,10 @@ static void lx_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t 
             x->ii += w[k];
         if (t < x->ref_end)
             continue; /* the refractory-end event will predict */
-        predict(L, S, j, 0);
+        if (w[k] < 0 && ss_queue_contains(S->heap, j))
+            inhibited(x);
+        else
+            predict(L, S, j, t, 0);
     }
     publish(eng, L, S);
 }
@@ -134,21 +285,29 @@ static void lx_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t 
 static void lx_due(ss_engine *eng, ss_layer_rt *L, double t)
 {
     lx_state *S = L->state;
+    maybe_rebase(L, S, t);
     uint32_t j = S->heap->heap[0].slot;
     ss_event_kind kind = ss_event_kind_of(S->heap->heap[0].kid);
     lx_n *x = &S->n[j];
-    ss_lif_exp_k tmp;
     if (kind == SS_EV_REFRACTORY_END) {
-        advance(S, kof(S, j, &tmp), x, t);
-        predict(L, S, j, 1);
-    } else if (S->heap->heap[0].t < x->t_pred) {
-        /* stale lower bound */
-        if (isinf(x->t_pred))
+        ss_lif_exp_state st = state_at(S, j, t); /* V = V_reset, the currents */
+        st.v_mv = S->v_reset;
+        state_put(S, j, t, &st);
+        predict(L, S, j, t, 1);
+    } else if (S->heap->heap[0].t == x->t_pred) {
+        fire(eng, L, S, j, t); /* the exact crossing */
+    } else {
+        /* A lower bound came up: search for the exact crossing now. */
+        ss_lif_exp_k tmp;
+        ss_lif_exp_state st = state_at(S, j, t);
+        double dt = ss_lif_exp_k_crossing(kof(S, j, &tmp), &st, S->solver);
+        x->t_pred = t + dt;
+        if (dt == 0)
+            fire(eng, L, S, j, t);
+        else if (isinf(dt))
             ss_queue_remove_inline(S->heap, j);
         else
             ss_queue_set_inline(S->heap, j, x->t_pred, spike_kid(L, j));
-    } else {
-        fire(eng, L, S, j, t);
     }
     publish(eng, L, S);
 }
@@ -156,6 +315,7 @@ static void lx_due(ss_engine *eng, ss_layer_rt *L, double t)
 static void lx_force(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t)
 {
     lx_state *S = L->state;
+    maybe_rebase(L, S, t);
     fire(eng, L, S, j, t);
     publish(eng, L, S);
 }
@@ -163,11 +323,8 @@ static void lx_force(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t)
 static double lx_potential(const ss_engine *eng, const ss_layer_rt *L, uint32_t j, double t)
 {
     (void)eng;
-    const lx_state *S = L->state;
-    lx_n x = S->n[j];
-    ss_lif_exp_k tmp;
-    advance(S, kof(S, j, &tmp), &x, t);
-    return x.v;
+    /* state_at only caches factors: the state itself is not changed */
+    return state_at((lx_state *)L->state, j, t).v_mv;
 }
 
 static int lx_set_bias(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t, double bias_mv,
@@ -181,12 +338,14 @@ static int lx_set_bias(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t, dou
         for (uint32_t i = 0; i < L->size; i++)
             S->v_inf[i] = S->k.v_inf;
     }
+    maybe_rebase(L, S, t);
     lx_n *x = &S->n[j];
-    ss_lif_exp_k tmp;
-    advance(S, kof(S, j, &tmp), x, t);
+    ss_lif_exp_state st = state_at(S, j, t);
     S->v_inf[j] = S->e_l + bias_mv;
+    if (t >= x->ref_end || !S->scaled)
+        state_put(S, j, t, &st); /* V is continuous across the change */
     if (t >= x->ref_end)
-        predict(L, S, j, 1);
+        predict(L, S, j, t, 1);
     publish(eng, L, S);
     return SS_OK;
 }
@@ -198,16 +357,19 @@ static void lx_reset(ss_engine *eng, ss_layer_rt *L)
     free(S->v_inf);
     S->v_inf = NULL;
     ss_queue_clear(S->heap);
+    S->tb = 0;
+    S->fac_t = NAN;
     for (uint32_t j = 0; j < L->size; j++) {
         lx_n *x = &S->n[j];
-        x->v = p->v_init == SS_V_INIT_REST ? p->e_l_mv
-               : p->v_init == SS_V_INIT_RESET
-                   ? p->v_reset_mv
-                   : p->v_reset_mv + gsl_rng_uniform(eng->rng) * (p->v_th_mv - p->v_reset_mv);
-        x->ie = x->ii = 0;
-        x->t_last = 0;
+        ss_lif_exp_state st = {p->v_init == SS_V_INIT_REST ? p->e_l_mv
+                               : p->v_init == SS_V_INIT_RESET
+                                   ? p->v_reset_mv
+                                   : p->v_reset_mv +
+                                         gsl_rng_uniform(eng->rng) * (p->v_th_mv - p->v_reset_mv),
+                               0, 0};
         x->ref_end = -INFINITY;
-        predict(L, S, j, 1);
+        state_put(S, j, 0, &st);
+        predict(L, S, j, 0, 1);
     }
     publish(eng, L, S);
 }
@@ -245,6 +407,14 @@ static int lx_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
     S->v_reset = p->v_reset_mv;
     S->t_ref = p->t_ref_ms;
     S->e_l = p->e_l_mv;
+    /* Near tau_m the two exponentials of a response cancel: keep those
+     * layers in the advancing representation. */
+    S->scaled =
+        fabs(S->k.ch[0].kappa) * S->k.tau_m >= 0.1 && fabs(S->k.ch[1].kappa) * S->k.tau_m >= 0.1;
+    S->g_e = S->scaled ? 1 / (S->k.ch[0].kappa * S->k.tau_m) : 0;
+    S->g_i = S->scaled ? 1 / (S->k.ch[1].kappa * S->k.tau_m) : 0;
+    S->inv_tau_min = fmax(S->k.inv_tau_m, fmax(S->k.ch[0].inv_tau, S->k.ch[1].inv_tau));
+    S->fac_t = NAN;
     return SS_OK;
 }
 

@@ -114,6 +114,8 @@ int ss_engine_set_input(ss_engine *eng, size_t layer, const double *rates_hz, ss
                             t0_ms, t1_ms, eng->now);
     if (mode != SS_INPUT_POISSON && mode != SS_INPUT_REGULAR)
         return ss_error_set(err, SS_EUSAGE, "set input: unknown mode");
+    if (!rates_hz)
+        return ss_error_set(err, SS_EUSAGE, "set input: no rates");
     ss_layer_rt *L = &eng->layers[layer];
     for (uint32_t j = 0; j < L->size; j++)
         if (!(rates_hz[j] >= 0) || !isfinite(rates_hz[j]))

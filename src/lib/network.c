@@ -429,30 +429,41 @@ const uint32_t *ss_projection_in_pre(const ss_projection *p)
     return p->in_pre;
 }
 
+static size_t record_bytes(const ss_projection *p)
+{
+    return sizeof *p->target + sizeof *p->weight + (p->delay ? sizeof *p->delay : 0);
+}
+
 static size_t projection_bytes(const ss_projection *p)
 {
-    size_t per_syn = sizeof *p->target + sizeof *p->weight + (p->delay ? sizeof *p->delay : 0);
-    return p->n_syn * per_syn + ((size_t)p->n_pre + 1) * sizeof *p->row_ptr;
+    return p->n_syn * record_bytes(p) + ((size_t)p->n_pre + 1) * sizeof *p->row_ptr;
 }
 
 double ss_projection_bytes_per_synapse(const ss_projection *p)
 {
+    return (double)record_bytes(p);
+}
+
+double ss_projection_bytes_per_synapse_total(const ss_projection *p)
+{
     return p->n_syn ? (double)projection_bytes(p) / (double)p->n_syn : 0;
 }
 
-/* Per-neuron bytes of the engine's state for each layer type (neuron record,
- * its queue slot and position); see layer_*.c. */
+/* Per-neuron bytes of the engine's state for each layer type, see layer_*.c:
+ * lif, a 32-byte record plus its share of the bucket heads (about as much);
+ * lif_exp, a 48-byte record plus a heap entry and position; sources, a heap
+ * entry and position plus a counter. */
 static size_t state_bytes_per_neuron(ss_layer_type type)
 {
     switch (type) {
     case SS_LAYER_LIF:
-        return 24 + 24 + 4;
+        return 32 + 32;
     case SS_LAYER_LIF_EXP:
         return 48 + 24 + 4;
     case SS_LAYER_SPIKE_FILE:
         return 0;
     default:
-        return 16 + 24 + 4;
+        return 24 + 4 + 8;
     }
 }
 
@@ -468,10 +479,14 @@ void ss_network_summarize(const ss_network *net, ss_network_summary *s)
         state += (size_t)l->size * state_bytes_per_neuron(l->type) +
                  l->train.n * (sizeof *l->train.t_ms + sizeof *l->train.neuron);
     }
+    size_t records = 0;
     for (size_t i = 0; i < net->n_projs; i++) {
         s->n_synapses += net->projs[i]->n_syn;
         s->synapse_bytes += projection_bytes(net->projs[i]);
+        records += net->projs[i]->n_syn * record_bytes(net->projs[i]);
     }
-    s->bytes_per_synapse = s->n_synapses ? (double)s->synapse_bytes / (double)s->n_synapses : 0;
+    s->bytes_per_synapse = s->n_synapses ? (double)records / (double)s->n_synapses : 0;
+    s->bytes_per_synapse_total =
+        s->n_synapses ? (double)s->synapse_bytes / (double)s->n_synapses : 0;
     s->estimated_bytes = s->synapse_bytes + state;
 }

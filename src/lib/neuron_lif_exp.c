@@ -60,11 +60,36 @@ double ss_syn_response(const ss_lif_exp_k *k, const ss_syn_channel *c, double s)
     return (exp(-s * c->inv_tau) - exp(-s * k->inv_tau_m)) / (c->kappa * k->tau_m);
 }
 
+/* I r(s) given em = e^{-s/tau_m} and es = e^{-s/tau_s}, which the caller has
+ * anyway: the difference of exponentials is exact enough unless tau_s is
+ * close to tau_m (|kappa| tau_m < 0.1: absolute rounding 2 eps / |kappa tau_m|),
+ * where the expm1 form takes over. */
+static inline double syn_term(const ss_lif_exp_k *k, const ss_syn_channel *c, double current,
+                              double s, double em, double es)
+{
+    if (current == 0)
+        return 0;
+    if (fabs(c->kappa) * k->tau_m >= 0.1)
+        return current * (es - em) / (c->kappa * k->tau_m);
+    return current * ss_syn_response(k, c, s);
+}
+
+double ss_lif_exp_k_step(const ss_lif_exp_k *k, const ss_lif_exp_state *x, double s,
+                         double *decay_e, double *decay_i)
+{
+    double em = exp(-s * k->inv_tau_m);
+    double ee = exp(-s * k->ch[0].inv_tau), ei = exp(-s * k->ch[1].inv_tau);
+    if (decay_e)
+        *decay_e = ee;
+    if (decay_i)
+        *decay_i = ei;
+    return k->v_inf + (x->v_mv - k->v_inf) * em + syn_term(k, &k->ch[0], x->i_exc_mv, s, em, ee) +
+           syn_term(k, &k->ch[1], x->i_inh_mv, s, em, ei);
+}
+
 double ss_lif_exp_k_potential(const ss_lif_exp_k *k, const ss_lif_exp_state *x, double s)
 {
-    return k->v_inf + (x->v_mv - k->v_inf) * exp(-s * k->inv_tau_m) +
-           x->i_exc_mv * ss_syn_response(k, &k->ch[0], s) +
-           x->i_inh_mv * ss_syn_response(k, &k->ch[1], s);
+    return ss_lif_exp_k_step(k, x, s, NULL, NULL);
 }
 
 double ss_lif_exp_k_bound(const ss_lif_exp_k *k, const ss_lif_exp_state *x)
@@ -75,6 +100,26 @@ double ss_lif_exp_k_bound(const ss_lif_exp_k *k, const ss_lif_exp_state *x)
     if (x->i_inh_mv > 0)
         b += x->i_inh_mv * k->ch[1].peak_r;
     return b;
+}
+
+double ss_lif_exp_k_rise_bound(const ss_lif_exp_k *k, const ss_lif_exp_state *x)
+{
+    /* V' = -(c0/tau_m) e^{-s/tau_m} + sum I r'(s).  r' is at most r'(0) = 1/tau_m,
+     * and |r'| at most (1/tau_s + 1/tau_m)/|kappa tau_m| (each exponential's own
+     * slope), or 1/tau_m in the limit kappa = 0 (2/tau_m taken, for a margin). */
+    double r = fmax(k->v_inf - x->v_mv, 0) * k->inv_tau_m;
+    const double cur[2] = {x->i_exc_mv, x->i_inh_mv};
+    for (int i = 0; i < 2; i++) {
+        const ss_syn_channel *c = &k->ch[i];
+        if (cur[i] > 0) {
+            r += cur[i] * k->inv_tau_m;
+        } else if (cur[i] < 0) {
+            double kt = fabs(c->kappa) * k->tau_m;
+            r += -cur[i] *
+                 (kt < 1e-12 ? 2 * k->inv_tau_m : (c->inv_tau + k->inv_tau_m) / fmin(kt, 1.0));
+        }
+    }
+    return r;
 }
 
 /* Bounds of I r(s) over [a, b] given r(a), r(b). */
@@ -93,18 +138,27 @@ static void term_bounds(const ss_lif_exp_k *k, const ss_syn_channel *c, double c
     }
 }
 
+/* r(s) of a channel given em = e^{-s/tau_m}; see syn_term. */
+static inline double syn_r(const ss_lif_exp_k *k, const ss_syn_channel *c, double s, double em)
+{
+    if (fabs(c->kappa) * k->tau_m >= 0.1)
+        return (exp(-s * c->inv_tau) - em) / (c->kappa * k->tau_m);
+    return ss_syn_response(k, c, s);
+}
+
 static double upper_bound(const ss_lif_exp_k *k, const ss_lif_exp_state *x, double a, double b)
 {
     double c0 = x->v_mv - k->v_inf;
     /* b may be INFINITY (the tail beyond the horizon), where e^{-b/tau} = 0. */
-    double u = k->v_inf + fmax(c0 * exp(-a * k->inv_tau_m), c0 * exp(-b * k->inv_tau_m));
+    double ema = exp(-a * k->inv_tau_m), emb = exp(-b * k->inv_tau_m);
+    double u = k->v_inf + fmax(c0 * ema, c0 * emb);
     const double cur[2] = {x->i_exc_mv, x->i_inh_mv};
     for (int i = 0; i < 2; i++) {
         if (cur[i] == 0)
             continue;
         double lo, hi;
-        term_bounds(k, &k->ch[i], cur[i], a, b, ss_syn_response(k, &k->ch[i], a),
-                    ss_syn_response(k, &k->ch[i], b), &lo, &hi);
+        term_bounds(k, &k->ch[i], cur[i], a, b, syn_r(k, &k->ch[i], a, ema),
+                    syn_r(k, &k->ch[i], b, emb), &lo, &hi);
         u += hi;
     }
     return u;
@@ -242,9 +296,10 @@ void ss_lif_exp_advance(const ss_neuron_params *p, ss_lif_exp_state *s, double d
 {
     ss_lif_exp_k k;
     ss_lif_exp_k_init(&k, p);
-    s->v_mv = ss_lif_exp_k_potential(&k, s, dt_ms);
-    s->i_exc_mv *= exp(-dt_ms * k.ch[0].inv_tau);
-    s->i_inh_mv *= exp(-dt_ms * k.ch[1].inv_tau);
+    double de, di;
+    s->v_mv = ss_lif_exp_k_step(&k, s, dt_ms, &de, &di);
+    s->i_exc_mv *= de;
+    s->i_inh_mv *= di;
 }
 
 double ss_lif_exp_potential(const ss_neuron_params *p, const ss_lif_exp_state *s, double dt_ms)

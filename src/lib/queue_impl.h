@@ -8,7 +8,7 @@
 #include <spiksim/queue.h>
 
 #ifndef SS_QUEUE_ARITY
-#define SS_QUEUE_ARITY 4
+#define SS_QUEUE_ARITY 2
 #endif
 
 #define SS_QUEUE_ABSENT UINT32_MAX

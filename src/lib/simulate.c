@@ -18,27 +18,28 @@ static double wall_s(void)
     return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
 }
 
-/* Interspike-interval statistics per neuron, updated online (Welford), so a
- * run needs no raster to report its CV. */
+/* Interspike-interval statistics per neuron, updated online so a run needs
+ * no raster to report its CV.  Plain sums (no division per spike): intervals
+ * are far from overflow and their variance far above rounding. */
 typedef struct isi_acc {
-    double last, mean, m2;
+    double last, sum, sum2;
     uint64_t n;
 } isi_acc;
 
 typedef struct isi_stats {
-    const ss_network *net;
-    isi_acc *acc; /* by global neuron id */
+    isi_acc *acc;   /* by global neuron id */
+    size_t *offset; /* of each layer */
 } isi_stats;
 
 static void isi_on_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
 {
     isi_stats *st = ctx;
-    isi_acc *a = &st->acc[ss_layer_offset(ss_network_layer(st->net, layer)) + neuron];
-    if (!isnan(a->last)) {
-        double isi = t_ms - a->last, d = isi - a->mean;
+    isi_acc *a = &st->acc[st->offset[layer] + neuron];
+    double isi = t_ms - a->last; /* last = -INFINITY before the first spike */
+    if (isi < INFINITY) {
         a->n++;
-        a->mean += d / (double)a->n;
-        a->m2 += d * (isi - a->mean);
+        a->sum += isi;
+        a->sum2 += isi * isi;
     }
     a->last = t_ms;
 }
@@ -82,8 +83,10 @@ static int fill_stats(ss_run_stats *stats, const ss_network *net, const ss_engin
         size_t cv_n = 0;
         for (size_t j = 0; j < ls->size; j++) {
             const isi_acc *a = &isi->acc[ss_layer_offset(l) + j];
-            if (a->n >= 2 && a->mean > 0) {
-                cv_sum += sqrt(a->m2 / (double)a->n) / a->mean;
+            if (a->n >= 2 && a->sum > 0) {
+                double mean = a->sum / (double)a->n;
+                double var = fmax(a->sum2 / (double)a->n - mean * mean, 0);
+                cv_sum += sqrt(var) / mean;
                 cv_n++;
             }
         }
@@ -134,16 +137,18 @@ int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *
         rc = err ? err->code : SS_ENOMEM;
         goto done;
     }
-    isi.net = net;
     isi.acc = malloc((ss_network_n_neurons(net) ? ss_network_n_neurons(net) : 1) * sizeof *isi.acc);
-    if (!isi.acc || ss_engine_add_observer(eng, isi_on_spike, &isi)) {
+    isi.offset = malloc((ss_network_n_layers(net) + 1) * sizeof *isi.offset);
+    if (!isi.acc || !isi.offset || ss_engine_add_observer(eng, isi_on_spike, &isi)) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         goto done;
     }
     if (on_start && (rc = on_start(ctx, net, eng, err)) != SS_OK)
         goto done;
     for (size_t i = 0; i < ss_network_n_neurons(net); i++)
-        isi.acc[i] = (isi_acc){NAN, 0, 0, 0};
+        isi.acc[i] = (isi_acc){-INFINITY, 0, 0, 0};
+    for (size_t i = 0; i < ss_network_n_layers(net); i++)
+        isi.offset[i] = ss_layer_offset(ss_network_layer(net, i));
     if (raster_csv_path) {
         rec = ss_recorder_alloc(net);
         if (!rec || ss_recorder_attach(rec, eng)) {
@@ -168,6 +173,7 @@ done:
     if (stats == &local)
         ss_run_stats_free(&local);
     free(isi.acc);
+    free(isi.offset);
     ss_recorder_free(rec);
     ss_engine_free(eng);
     ss_network_free(net);
