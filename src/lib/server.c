@@ -393,20 +393,30 @@ int ss_server_port(const ss_server *s)
 
 int ss_server_parse_listen(const char *spec, char *addr, size_t addr_size, int *port, ss_error *err)
 {
-    const char *colon = strrchr(spec, ':');
-    const char *p = colon ? colon + 1 : spec;
-    size_t alen = colon ? (size_t)(colon - spec) : 0;
+    /* PORT, ADDR:PORT, or [IPV6]:PORT */
+    const char *a = "127.0.0.1", *p = spec;
+    size_t alen = strlen(a);
+    if (spec[0] == '[') {
+        const char *close = strchr(spec, ']');
+        if (!close || close[1] != ':')
+            return ss_error_set(err, SS_EUSAGE, "--serve: '%s' is not [IPV6]:PORT", spec);
+        a = spec + 1;
+        alen = (size_t)(close - a);
+        p = close + 2;
+    } else if (strchr(spec, ':')) {
+        const char *colon = strrchr(spec, ':');
+        a = spec;
+        alen = (size_t)(colon - spec);
+        p = colon + 1;
+    }
     char *end;
     errno = 0;
     long v = strtol(p, &end, 10);
     if (*p == '\0' || *end != '\0' || *p == '-' || *p == '+' || errno || v < 0 || v > 65535)
         return ss_error_set(err, SS_EUSAGE, "--serve: '%s' is not [ADDR:]PORT (PORT 0..65535)",
                             spec);
-    if (colon && alen == 0)
+    if (alen == 0)
         return ss_error_set(err, SS_EUSAGE, "--serve: '%s' has an empty address", spec);
-    const char *a = colon ? spec : "127.0.0.1";
-    if (!colon)
-        alen = strlen(a);
     if (alen + 1 > addr_size)
         return ss_error_set(err, SS_EUSAGE, "--serve: address too long in '%s'", spec);
     memcpy(addr, a, alen);
