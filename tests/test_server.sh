@@ -124,7 +124,8 @@ check "the page loads nothing from outside" sh -c "! grep -Eq '(src|href)=\"?(ht
 req GET /api/status
 check "status 200" code_is 200
 for key in phase epoch epochs sample samples running_accuracy spikes synaptic_events \
-    events_per_s synaptic_events_per_s uptime_s clients batches_dropped_slow_clients; do
+    events_per_s synaptic_events_per_s uptime_s clients batches_dropped_slow_clients \
+    presentations_not_streamed; do
     check "status has $key" body_has "\"$key\": "
 done
 check "status: test accuracy known" sh -c "grep -Eq '\"test\": (0|1)(\\.[0-9]+)?,?\$' '$tmp/body'"
@@ -135,7 +136,7 @@ check "metrics: Prometheus counters" body_has '^# TYPE spiksim_spikes_total coun
 check "metrics: a value" sh -c "grep -Eq '^spiksim_synaptic_events_total [1-9][0-9]*' '$tmp/body'"
 # The stream replays the newest batches at once; grep stops at the first.
 curl -sN --max-time 30 "$base/api/spikes" | grep -m 1 '^data: ' >"$tmp/event"
-check "SSE: a presentation batch" grep -q '^data: {"fold":0,"pass":"test","epoch":-1,"index":[0-9]*,"label":[01],"predicted":-\{0,1\}[0-9]*,.*"layers":\[{"neuron":\[' "$tmp/event"
+check "SSE: a presentation batch" grep -q '^data: {"fold":0,"pass":"\(test\|train accuracy\)","epoch":-1,"index":[0-9]*,"label":[01],"predicted":-\{0,1\}[0-9]*,.*"layers":\[{"neuron":\[' "$tmp/event"
 
 printf '{"input": [0.2, 0.4, 0.6, 0.8]}' >"$tmp/in"
 req POST /api/classify "$tmp/in"

@@ -50,6 +50,7 @@ typedef struct ss_server_options {
 #define SS_SERVER_CLIENT_BUFFER_BYTES (512 * 1024) /* per SSE client, unsent */
 #define SS_SERVER_MAX_SSE_CLIENTS 256              /* more: 503 */
 #define SS_SERVER_BATCH_MAX_SPIKES 20000           /* per batch; the rest counted */
+#define SS_SERVER_MAX_BATCHES_PER_S 200            /* presentations streamed per second */
 
 /* Parses "[ADDR:]PORT" (PORT 0..65535).  SS_EUSAGE when malformed. */
 int ss_server_parse_listen(const char *spec, char *addr, size_t addr_size, int *port,

@@ -162,7 +162,17 @@ static void on_presentation(void *ctx, int begin, ss_pass kind, long epoch, size
         s->prev_fn(s->prev_ctx, begin, kind, epoch, index, label, predicted, t0_ms);
     if (begin) {
         ss_batch_free(s->cur);
-        s->cur = batch_alloc(); /* NULL (out of memory): this batch is not shown */
+        s->cur = NULL;
+        /* At most SS_SERVER_MAX_BATCHES_PER_S presentations are recorded: a
+         * screen shows no more, and the cost of watching stays bounded
+         * however fast the model runs.  The others cost nothing. */
+        double now = ss_now_s();
+        if (now - s->last_batch_s >= 1.0 / SS_SERVER_MAX_BATCHES_PER_S) {
+            s->last_batch_s = now;
+            s->cur = batch_alloc(); /* NULL (out of memory): this batch is not shown */
+        } else {
+            s->not_streamed++;
+        }
         if (s->cur) {
             s->cur->kind = (int)kind;
             s->cur->epoch = epoch;
@@ -203,6 +213,8 @@ static void on_presentation(void *ctx, int begin, ss_pass kind, long epoch, size
             st->n_acc = (size_t)epoch + 1;
     }
     count_engine(s, st);
+    st->not_streamed += s->not_streamed;
+    s->not_streamed = 0;
     if (b) {
         b->predicted = predicted;
         push_batch(s, b);
@@ -334,6 +346,8 @@ int ss_server_fold(void *server, int begin, ss_classifier *c, const ss_split *sp
         s->n_features = split->n_features;
     }
     s->st.fold = res->fold;
+    s->st.not_streamed += s->not_streamed;
+    s->not_streamed = 0;
     s->st.n_samples = split->n_train;
     s->st.epoch = 0;
     s->st.n_acc = 0;

@@ -403,6 +403,8 @@ static void handle_status(ss_server *s, struct evhttp_request *req)
     ss_json_int(&j, (long long)st->batches_queue_dropped);
     ss_json_key(&j, "spikes_truncated");
     ss_json_int(&j, (long long)st->spikes_truncated);
+    ss_json_key(&j, "presentations_not_streamed");
+    ss_json_int(&j, (long long)st->not_streamed);
     ss_json_object_end(&j);
     ss_json_key(&j, "classify");
     ss_json_object_begin(&j);

@@ -62,6 +62,7 @@ typedef struct ss_server_status {
     uint64_t samples_presented;
     uint64_t batches_queue_dropped; /* queue to the HTTP thread full */
     uint64_t spikes_truncated;
+    uint64_t not_streamed; /* presentations beyond SS_SERVER_MAX_BATCHES_PER_S */
     uint64_t snapshots;
     int run_rc, running, serving;
 } ss_server_status;
@@ -115,6 +116,8 @@ struct ss_server {
     ss_presentation_fn prev_fn; /* the listener we chained (a raster capture) */
     void *prev_ctx;
     ss_batch *cur;
+    double last_batch_s; /* wall clock of the last recorded presentation */
+    uint64_t not_streamed;
     uint64_t trained;                           /* training presentations so far */
     size_t n_train, n_test;                     /* this fold's split */
     uint64_t fold_spikes0, fold_syn0, fold_ev0; /* run totals before this fold */
