@@ -25,6 +25,7 @@
 #include <spiksim/experiment.h>
 #include <spiksim/report.h>
 #include <spiksim/error.h>
+#include <spiksim/server.h>
 
 typedef struct cli_opts {
     const char *model;
@@ -42,7 +43,9 @@ typedef struct cli_opts {
     const char *plot_dir;
     const char *save_path, *load_path;
     int no_train;
-    int verbosity; /* 0 quiet, 1 normal, 2 verbose */
+    int verbosity;     /* 0 quiet, 1 normal, 2 verbose */
+    const char *serve; /* --serve [ADDR:]PORT */
+    int serve_after;
 } cli_opts;
 
 /* Set by SIGINT/SIGTERM; the run stops after the current sample. */
@@ -81,6 +84,10 @@ static const char usage_text[] =
     "      --raster-max-spikes N    keep at most the first N spikes, with a warning\n"
     "      --plot-dir DIR           write raster, rates, learning, fgsm and\n"
     "                               receptive-field pictures (PNG) to DIR\n"
+    "      --serve [ADDR:]PORT      serve a live view and HTTP API during the run\n"
+    "                               (address 127.0.0.1 by default; see spiksim(1))\n"
+    "      --serve-after            with --serve: keep serving /api/classify with\n"
+    "                               the final weights until SIGINT or SIGTERM\n"
     "  -q, --quiet                  print nothing but errors\n"
     "  -v, --verbose                print more detail\n"
     "      --help-model             list every model-file section and key\n"
@@ -103,6 +110,8 @@ enum {
     OPT_RASTER_WINDOW,
     OPT_RASTER_MAX_SPIKES,
     OPT_PLOT_DIR,
+    OPT_SERVE,
+    OPT_SERVE_AFTER,
     OPT_HELP_MODEL,
     OPT_VERSION
 };
@@ -133,6 +142,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         {"raster-window", required_argument, NULL, OPT_RASTER_WINDOW},
         {"raster-max-spikes", required_argument, NULL, OPT_RASTER_MAX_SPIKES},
         {"plot-dir", required_argument, NULL, OPT_PLOT_DIR},
+        {"serve", required_argument, NULL, OPT_SERVE},
+        {"serve-after", no_argument, NULL, OPT_SERVE_AFTER},
         {"quiet", no_argument, NULL, 'q'},
         {"verbose", no_argument, NULL, 'v'},
         {"help-model", no_argument, NULL, OPT_HELP_MODEL},
@@ -204,6 +215,17 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         case OPT_JSON:
             o->json_path = optarg;
             break;
+        case OPT_SERVE: {
+            char addr[64];
+            int port;
+            if (ss_server_parse_listen(optarg, addr, sizeof addr, &port, &err) != SS_OK)
+                return usage_error("%s", err.msg);
+            o->serve = optarg;
+            break;
+        }
+        case OPT_SERVE_AFTER:
+            o->serve_after = 1;
+            break;
         case 'q':
             o->verbosity = 0;
             break;
@@ -232,6 +254,8 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     o->model = argv[optind];
     if (o->no_train && !o->load_path)
         return usage_error("%s", "--no-train needs --load FILE");
+    if (o->serve_after && !o->serve)
+        return usage_error("%s", "--serve-after needs --serve [ADDR:]PORT");
     if (o->raster_path) {
         int rc = o->raster_format_name
                      ? ss_raster_format_parse(o->raster_format_name, &o->raster_format, &err)
@@ -280,6 +304,29 @@ static void install_stop_handlers(void)
     sigaction(SIGTERM, &sa, NULL);
 }
 
+/* --serve: the live server (server.h), NULL without --serve or on error. */
+static ss_server *serve_start(const ss_config *cfg, const cli_opts *o, const ss_dataset *ds,
+                              unsigned long seed, ss_error *err)
+{
+    ss_server_options so = {o->serve, cfg, seed, ds, stderr};
+    return o->serve ? ss_server_start(&so, err) : NULL;
+}
+
+/* After the run: with --serve-after (and success) serve on until SIGINT or
+ * SIGTERM, then stop the server. */
+static void serve_end(ss_server *server, const cli_opts *o, int rc, int status)
+{
+    if (!server)
+        return;
+    ss_server_run_done(server, rc, o->serve_after && status == 0);
+    if (o->serve_after && status == 0) {
+        fflush(stdout);
+        install_stop_handlers(); /* free runs have none yet */
+        ss_server_wait(server, &stop_requested);
+    }
+    ss_server_free(server);
+}
+
 /* A model with [data]: train and test the spiking classifier. */
 static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
 {
@@ -300,6 +347,13 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
                           .raster_format = o->raster_format,
                           .raster = o->raster_path ? &o->raster : NULL,
                           .plot_dir = o->plot_dir};
+    ss_server *server = serve_start(cfg, o, ds, opt.seed, err);
+    if (o->serve && !server) {
+        ss_dataset_free(ds);
+        return fail(err);
+    }
+    opt.on_fold = server ? ss_server_fold : NULL;
+    opt.on_fold_ctx = server;
     ss_results results;
     memset(&results, 0, sizeof results);
     int rc = ss_run_classifier(cfg, ds, &opt, &results, err);
@@ -316,6 +370,7 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
         if (o->json_path && ss_results_write_json(&results, o->json_path, err) != SS_OK)
             status = fail(err);
     }
+    serve_end(server, o, rc, status);
     ss_results_free(&results);
     ss_dataset_free(ds);
     return status;
@@ -394,11 +449,16 @@ static int write_run_json(const ss_config *cfg, const ss_run_stats *st, const ch
 typedef struct free_capture {
     const cli_opts *o;
     ss_capture *cap;
+    ss_server *server; /* --serve */
 } free_capture;
 
 static int attach_capture(void *ctx, ss_network *net, ss_engine *eng, ss_error *err)
 {
     free_capture *fc = ctx;
+    if (fc->server && ss_server_watch_free(fc->server, net, eng, err) != SS_OK)
+        return err->code;
+    if (!fc->o->raster_path && !fc->o->plot_dir)
+        return SS_OK;
     fc->cap = ss_capture_alloc(&fc->o->raster, net, 0, NULL, 0, 0, err);
     if (!fc->cap)
         return err->code;
@@ -425,8 +485,10 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
         return fail(err);
     ss_run_stats st;
     memset(&st, 0, sizeof st);
-    free_capture fc = {o, NULL};
-    int want = o->raster_path || o->plot_dir;
+    free_capture fc = {o, NULL, serve_start(cfg, o, NULL, run_seed(cfg, o), err)};
+    if (o->serve && !fc.server)
+        return fail(err);
+    int want = o->raster_path || o->plot_dir || fc.server;
     int rc = ss_simulate_free_with(cfg, run_seed(cfg, o), NULL, want ? attach_capture : NULL, &fc,
                                    &st, err);
     if (rc == SS_OK && o->raster_path)
@@ -443,6 +505,7 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
         if (o->json_path && write_run_json(cfg, &st, o->json_path, err) != SS_OK)
             status = fail(err);
     }
+    serve_end(fc.server, o, rc, status);
     ss_capture_free(fc.cap);
     ss_run_stats_free(&st);
     return status;

@@ -11,6 +11,7 @@
 #include <spiksim/dataset.h>
 #include <spiksim/error.h>
 #include <spiksim/report.h>
+#include <spiksim/train.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -30,6 +31,13 @@ typedef struct ss_run_options {
     const ss_raster_request *raster; /* NULL: everything */
     /* Pictures (--plot-dir): raster, rates, learning, fgsm, receptive fields. */
     const char *plot_dir;
+    /* Live views (--serve, server.h): called with begin = 1 once a fold's
+     * classifier is built (and loaded), before it trains or tests, and with
+     * begin = 0 once it is tested, before the baseline; c is valid in
+     * between.  A nonzero return stops the run.  NULL: none. */
+    int (*on_fold)(void *ctx, int begin, ss_classifier *c, const ss_split *split,
+                   const ss_fold_result *res, ss_error *err);
+    void *on_fold_ctx;
 } ss_run_options;
 
 /* Runs cfg on ds.  results must be freed with ss_results_free() even on

@@ -69,6 +69,8 @@ typedef enum {
 typedef void (*ss_presentation_fn)(void *ctx, int begin, ss_pass kind, long epoch, size_t index,
                                    int label, int predicted, double t0_ms);
 void ss_classifier_set_listener(ss_classifier *c, ss_presentation_fn fn, void *ctx);
+/* The listener set (fn NULL when none), so that another can be chained. */
+void ss_classifier_get_listener(const ss_classifier *c, ss_presentation_fn *fn, void **ctx);
 
 /* Presents features; with train = 1, label drives the teacher and
  * plasticity learns.  Fills out (may be NULL). */
@@ -99,6 +101,10 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
  * checkpoint file, written atomically. */
 int ss_classifier_save(const ss_classifier *c, const char *path, ss_error *err);
 int ss_classifier_load(ss_classifier *c, const char *path, ss_error *err);
+/* The same in memory: learned state into ck (a copy of the network for a
+ * live server, say), or back from it. */
+int ss_classifier_snapshot(const ss_classifier *c, ss_checkpoint *ck, ss_error *err);
+int ss_classifier_restore(ss_classifier *c, const ss_checkpoint *ck, ss_error *err);
 
 #ifdef __cplusplus
 }

@@ -170,6 +170,9 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
     }
     if (rc == SS_OK && opt->load_path)
         rc = ss_classifier_load(c, opt->load_path, err);
+    int watched = rc == SS_OK && opt->on_fold;
+    if (watched)
+        rc = opt->on_fold(opt->on_fold_ctx, 1, c, split, res, err);
     if (rc == SS_OK && !opt->no_train) {
         rc = ss_classifier_train(c, cfg, split, res, progress, opt->stop, err);
         /* An interrupted run still saves what it learned. */
@@ -190,6 +193,8 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
         res->test_s = ss_now_s() - t0;
         res->samples_presented += (long long)split->n_test;
     }
+    if (watched)
+        opt->on_fold(opt->on_fold_ctx, 0, c, split, res, NULL);
     /* The attacks present samples too: they make no raster columns. */
     if (c)
         ss_classifier_set_listener(c, NULL, NULL);

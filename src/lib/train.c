@@ -43,6 +43,12 @@ void ss_classifier_set_listener(ss_classifier *c, ss_presentation_fn fn, void *c
     c->listen_ctx = ctx;
 }
 
+void ss_classifier_get_listener(const ss_classifier *c, ss_presentation_fn *fn, void **ctx)
+{
+    *fn = c->listen;
+    *ctx = c->listen_ctx;
+}
+
 /* ss_classifier_present() with the listener told before and after. */
 static int present_heard(ss_classifier *c, const double *x, int label, int train, ss_pass kind,
                          long epoch, size_t index, ss_presentation *p, ss_error *err)
@@ -426,6 +432,16 @@ int ss_classifier_save(const ss_classifier *c, const char *path, ss_error *err)
         rc = ss_checkpoint_write(ck, path, err);
     ss_checkpoint_free(ck);
     return rc;
+}
+
+int ss_classifier_snapshot(const ss_classifier *c, ss_checkpoint *ck, ss_error *err)
+{
+    return ss_learner_save(c->learner, ck, err);
+}
+
+int ss_classifier_restore(ss_classifier *c, const ss_checkpoint *ck, ss_error *err)
+{
+    return ss_learner_load(c->learner, ck, err);
 }
 
 int ss_classifier_load(ss_classifier *c, const char *path, ss_error *err)
