@@ -143,20 +143,29 @@ static int samples_item(const char *spec, const char *item, size_t len, ss_raste
     return 0;
 }
 
+/* One item of a comma-separated flag value: on return *p is its first
+ * non-blank character and *len its length without surrounding blanks
+ * ("test:0, test:5" is fine); returns the comma after it, or NULL. */
+static const char *list_item(const char **p, size_t *len)
+{
+    const char *comma = strchr(*p, ',');
+    *len = comma ? (size_t)(comma - *p) : strlen(*p);
+    while (*len > 0 && isspace((unsigned char)**p)) {
+        (*p)++;
+        (*len)--;
+    }
+    while (*len > 0 && isspace((unsigned char)(*p)[*len - 1]))
+        (*len)--;
+    return comma;
+}
+
 int ss_raster_samples_parse(const char *spec, ss_raster_samples *out, ss_error *err)
 {
     memset(out, 0, sizeof *out);
     const char *p = spec;
     for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        /* Spaces around items are harmless ("test:0, test:5"). */
-        while (len > 0 && isspace((unsigned char)*p)) {
-            p++;
-            len--;
-        }
-        while (len > 0 && isspace((unsigned char)p[len - 1]))
-            len--;
+        size_t len;
+        const char *comma = list_item(&p, &len);
         if (len == 0)
             return ss_error_set(err, SS_EUSAGE, "--raster-samples '%s': empty item", spec);
         int rc = samples_item(spec, p, len, out, err);
@@ -240,14 +249,8 @@ int ss_raster_layers_parse(const char *list, const char *const *names, size_t n_
         keep[i] = 0;
     const char *p = list;
     for (;;) {
-        const char *comma = strchr(p, ',');
-        size_t len = comma ? (size_t)(comma - p) : strlen(p);
-        while (len > 0 && isspace((unsigned char)*p)) {
-            p++;
-            len--;
-        }
-        while (len > 0 && isspace((unsigned char)p[len - 1]))
-            len--;
+        size_t len;
+        const char *comma = list_item(&p, &len);
         if (len == 0)
             return ss_error_set(err, SS_EUSAGE, "--raster-layers '%s': empty layer name", list);
         size_t i;

@@ -311,19 +311,28 @@ static void json_accuracies(ss_json *j, const double *v, size_t n)
     ss_json_array_end(j);
 }
 
+/* A snapshot of the status and a memory stream for the reply that reports
+ * it (/api/status, /metrics); NULL after answering 503 when out of memory. */
+static FILE *begin_status_reply(ss_server *s, struct evhttp_request *req, status_copy *c,
+                                char **buf, size_t *size)
+{
+    copy_status(s, c);
+    sweep_clients(s);
+    FILE *f = open_memstream(buf, size);
+    if (!f)
+        reply_error(s, req, 503, "Service Unavailable", "out of memory");
+    return f;
+}
+
 static void handle_status(ss_server *s, struct evhttp_request *req)
 {
     status_copy c;
-    copy_status(s, &c);
-    sweep_clients(s);
-    const ss_server_status *st = &c.st;
     char *buf = NULL;
     size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (!f) {
-        reply_error(s, req, 503, "Service Unavailable", "out of memory");
+    FILE *f = begin_status_reply(s, req, &c, &buf, &size);
+    if (!f)
         return;
-    }
+    const ss_server_status *st = &c.st;
     ss_json j;
     ss_json_init(&j, f, 1);
     ss_json_object_begin(&j);
@@ -443,16 +452,12 @@ static void metric(FILE *f, const char *name, const char *type, const char *help
 static void handle_metrics(ss_server *s, struct evhttp_request *req)
 {
     status_copy c;
-    copy_status(s, &c);
-    sweep_clients(s);
-    const ss_server_status *st = &c.st;
     char *buf = NULL;
     size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (!f) {
-        reply_error(s, req, 503, "Service Unavailable", "out of memory");
+    FILE *f = begin_status_reply(s, req, &c, &buf, &size);
+    if (!f)
         return;
-    }
+    const ss_server_status *st = &c.st;
     metric(f, "spiksim_uptime_seconds", "gauge", "Seconds since the server started.",
            ss_now_s() - s->start_s);
     metric(f, "spiksim_running", "gauge", "1 while the run trains or tests.", st->running);
