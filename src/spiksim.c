@@ -459,7 +459,7 @@ static int attach_capture(void *ctx, ss_network *net, ss_engine *eng, ss_error *
         return err->code;
     if (!fc->o->raster_path && !fc->o->plot_dir)
         return SS_OK;
-    fc->cap = ss_capture_alloc(&fc->o->raster, net, 0, NULL, 0, 0, err);
+    fc->cap = ss_capture_alloc(&fc->o->raster, net, 0, NULL, 0, 0, 0, err);
     if (!fc->cap)
         return err->code;
     ss_capture_free_running(fc->cap);

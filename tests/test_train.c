@@ -289,6 +289,36 @@ static void test_learns_iris(void)
     ss_config_free(cfg);
 }
 
+/* How long the engine ran for one presentation of x. */
+static double presented_ms(ss_classifier *c, int train)
+{
+    static const double x[4] = {0.5, 0.4, 0.6, 0.5};
+    ss_presentation p;
+    ss_error err;
+    CU_ASSERT_EQUAL(ss_classifier_present(c, x, 0, train, &p, &err), SS_OK);
+    return ss_engine_time(ss_classifier_engine(c)) - p.t0_ms;
+}
+
+/* Training presentations last presentation_ms, the others (plasticity off)
+ * test_presentation_ms, which defaults to presentation_ms. */
+static void test_test_window(void)
+{
+    const char *windows[] = {NULL, "encoding.test_presentation_ms=250"};
+    const double test_ms[] = {100, 250};
+    for (size_t k = 0; k < 2; k++) {
+        ss_config *cfg = iris_binary(windows[k]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+        ss_error err;
+        ss_classifier *c = ss_classifier_alloc(cfg, 4, 2, 1, &err);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+        CU_ASSERT_DOUBLE_EQUAL(presented_ms(c, 1), 100, 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(presented_ms(c, 0), test_ms[k], 1e-9);
+        CU_ASSERT_DOUBLE_EQUAL(presented_ms(c, 1), 100, 1e-9);
+        ss_classifier_free(c);
+        ss_config_free(cfg);
+    }
+}
+
 static void test_checkpoint_restores(void)
 {
     ss_config *cfg = iris_binary(NULL);
@@ -337,6 +367,7 @@ int main(void)
         {"thresholds kept at test with theta_at_test", test_theta_at_test},
         {"normalisation and homeostasis", test_normalise_and_homeostasis},
         {"learns IRIS, seeded", test_learns_iris},
+        {"test presentations last test_presentation_ms", test_test_window},
         {"checkpoint restores a trained network", test_checkpoint_restores},
         {NULL, NULL},
     };

@@ -32,10 +32,12 @@ void ss_raster_request_default(ss_raster_request *req);
 typedef struct ss_capture ss_capture;
 
 /* class_names (n_classes, may be NULL) label the output layer's neurons.
+ * A training presentation lasts train_window_ms, any other test_window_ms
+ * (ss_encoder_window_ms); each becomes a raster column of its length.
  * SS_EUSAGE when req->layers names a layer net lacks. */
 ss_capture *ss_capture_alloc(const ss_raster_request *req, const ss_network *net,
                              size_t output_layer, const char *const *class_names, size_t n_classes,
-                             double presentation_ms, ss_error *err);
+                             double train_window_ms, double test_window_ms, ss_error *err);
 void ss_capture_free(ss_capture *cap);
 
 /* The engine observer (ss_engine_add_observer(eng, ss_capture_spike, cap)). */

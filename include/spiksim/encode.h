@@ -22,7 +22,8 @@ typedef enum { SS_ENCODE_POISSON, SS_ENCODE_REGULAR } ss_encode_scheme;
 typedef struct ss_encoder {
     ss_encode_scheme scheme;
     double max_rate_hz;
-    double presentation_ms;
+    double presentation_ms;      /* training presentations (plasticity on) */
+    double test_presentation_ms; /* presentations with plasticity off */
     double rest_ms;
     int reset;         /* reset network state between samples */
     size_t population; /* neurons per feature; 0: one per feature */
@@ -32,6 +33,11 @@ typedef struct ss_encoder {
 
 /* Reads [encoding] for n_features features. */
 int ss_encoder_init(ss_encoder *enc, const ss_config *cfg, size_t n_features, ss_error *err);
+
+/* How long a sample is presented: presentation_ms while the network learns
+ * (train != 0), test_presentation_ms otherwise.  A longer test window lets
+ * the readout integrate more evidence than one training presentation needs. */
+double ss_encoder_window_ms(const ss_encoder *enc, int train);
 
 /* Number of input neurons the encoder drives. */
 size_t ss_encoder_n_inputs(const ss_encoder *enc);

@@ -12,7 +12,8 @@ struct ss_capture {
     size_t n_net_layers;
     const char *const *class_names;
     size_t n_classes;
-    double presentation_ms;
+    double train_window_ms, test_window_ms; /* how long each kind of presentation lasts */
+    double window_ms;                       /* the one being recorded */
     int free_running;
     int recording;    /* inside a selected presentation */
     int32_t sample;   /* its raster sample */
@@ -33,7 +34,7 @@ void ss_raster_request_default(ss_raster_request *req)
 
 ss_capture *ss_capture_alloc(const ss_raster_request *req, const ss_network *net,
                              size_t output_layer, const char *const *class_names, size_t n_classes,
-                             double presentation_ms, ss_error *err)
+                             double train_window_ms, double test_window_ms, ss_error *err)
 {
     size_t n = ss_network_n_layers(net);
     ss_capture *cap = calloc(1, sizeof *cap);
@@ -77,7 +78,8 @@ ss_capture *ss_capture_alloc(const ss_raster_request *req, const ss_network *net
     cap->n_net_layers = n;
     cap->class_names = class_names;
     cap->n_classes = n_classes;
-    cap->presentation_ms = presentation_ms;
+    cap->train_window_ms = train_window_ms;
+    cap->test_window_ms = test_window_ms;
     cap->sample = -1;
     return cap;
 }
@@ -115,7 +117,7 @@ void ss_capture_presentation(void *ctx, int begin, ss_pass kind, long epoch, siz
             if (ss_raster_set_predicted(cap->r, (size_t)cap->sample, class_name(cap, predicted),
                                         NULL) < 0)
                 cap->failed = 1;
-            cap->raster_t0 += cap->presentation_ms;
+            cap->raster_t0 += cap->window_ms;
         }
         cap->recording = 0;
         return;
@@ -126,12 +128,13 @@ void ss_capture_presentation(void *ctx, int begin, ss_pass kind, long epoch, siz
     if (!eligible)
         return;
     ss_phase phase = kind == SS_PASS_TEST ? SS_PHASE_TEST : SS_PHASE_TRAIN;
+    cap->window_ms = kind == SS_PASS_TRAIN ? cap->train_window_ms : cap->test_window_ms;
     int match = ss_raster_samples_match(&cap->req.samples, phase, (int32_t)index, cap->ordinal);
     cap->ordinal++;
     if (!match)
         return;
     int k = ss_raster_add_sample(cap->r, phase, (int32_t)index, class_name(cap, label),
-                                 cap->raster_t0, cap->raster_t0 + cap->presentation_ms, NULL);
+                                 cap->raster_t0, cap->raster_t0 + cap->window_ms, NULL);
     if (k < 0) {
         cap->failed = 1;
         return;

@@ -58,6 +58,9 @@ static const ss_key_spec keys[] = {
      "rate of an input neuron whose feature is 1"},
     {"encoding", "presentation_ms", SS_KEY_DOUBLE, "100", 0.001, BIG, NULL,
      "how long each sample is presented"},
+    {"encoding", "test_presentation_ms", SS_KEY_DOUBLE, "0", 0, BIG, NULL,
+     "how long a sample is presented with plasticity off (evaluation, test, attacks, "
+     "/api/classify); 0: presentation_ms"},
     {"encoding", "rest_ms", SS_KEY_DOUBLE, "0", 0, BIG, NULL,
      "silent time after each presentation (with reset = false)"},
     {"encoding", "reset", SS_KEY_BOOL, "true", 0, 0, NULL,

@@ -13,12 +13,20 @@ int ss_encoder_init(ss_encoder *enc, const ss_config *cfg, size_t n_features, ss
                       : SS_ENCODE_POISSON;
     enc->max_rate_hz = ss_config_double(cfg, "encoding", "max_rate_hz");
     enc->presentation_ms = ss_config_double(cfg, "encoding", "presentation_ms");
+    enc->test_presentation_ms = ss_config_double(cfg, "encoding", "test_presentation_ms");
+    if (enc->test_presentation_ms <= 0)
+        enc->test_presentation_ms = enc->presentation_ms;
     enc->rest_ms = ss_config_double(cfg, "encoding", "rest_ms");
     enc->reset = ss_config_bool(cfg, "encoding", "reset");
     enc->population = (size_t)ss_config_int(cfg, "encoding", "population");
     enc->population_sigma = ss_config_double(cfg, "encoding", "population_sigma");
     enc->n_features = n_features;
     return SS_OK;
+}
+
+double ss_encoder_window_ms(const ss_encoder *enc, int train)
+{
+    return train ? enc->presentation_ms : enc->test_presentation_ms;
 }
 
 size_t ss_encoder_n_inputs(const ss_encoder *enc)

@@ -160,7 +160,8 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
         if (rc == SS_OK)
             cap = ss_capture_alloc(&req, ss_classifier_network(c), ss_classifier_output_layer(c),
                                    class_names, split->n_classes,
-                                   ss_config_double(cfg, "encoding", "presentation_ms"), err);
+                                   ss_encoder_window_ms(ss_classifier_encoder(c), 1),
+                                   ss_encoder_window_ms(ss_classifier_encoder(c), 0), err);
         if (!cap && rc == SS_OK)
             rc = err && err->code ? err->code : SS_ENOMEM;
         if (cap) {

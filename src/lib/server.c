@@ -179,7 +179,8 @@ static void on_presentation(void *ctx, int begin, ss_pass kind, long epoch, size
             s->cur->index = index;
             s->cur->label = label;
             s->cur->t0_ms = t0_ms;
-            s->cur->duration_ms = s->presentation_ms;
+            s->cur->duration_ms =
+                kind == SS_PASS_TRAIN ? s->presentation_ms : s->test_presentation_ms;
         }
         pthread_mutex_lock(&s->mu);
         ss_server_status *st = &s->st;
@@ -490,8 +491,14 @@ ss_server *ss_server_start(const ss_server_options *opt, ss_error *err)
     s->seed = opt->seed;
     s->log = opt->log ? opt->log : stderr;
     s->start_s = ss_now_s();
-    s->presentation_ms = opt->ds ? ss_config_double(opt->cfg, "encoding", "presentation_ms")
-                                 : SS_SERVER_FREE_WINDOW_MS;
+    if (opt->ds) {
+        double train_ms = ss_config_double(opt->cfg, "encoding", "presentation_ms");
+        double test_ms = ss_config_double(opt->cfg, "encoding", "test_presentation_ms");
+        s->presentation_ms = train_ms;
+        s->test_presentation_ms = test_ms > 0 ? test_ms : train_ms;
+    } else {
+        s->presentation_ms = s->test_presentation_ms = SS_SERVER_FREE_WINDOW_MS;
+    }
     s->st.running = 1;
     s->st.n_epochs = opt->ds ? ss_config_int(opt->cfg, "train", "epochs") : 0;
     s->st.fold = -1;

@@ -381,6 +381,8 @@ static void handle_status(ss_server *s, struct evhttp_request *req)
     ss_json_number(&j, ss_now_s() - s->start_s);
     ss_json_key(&j, "presentation_ms");
     ss_json_number(&j, s->presentation_ms);
+    ss_json_key(&j, "test_presentation_ms");
+    ss_json_number(&j, s->test_presentation_ms);
     ss_json_key(&j, "input_size");
     ss_json_int(&j, (long long)c.n_features);
     ss_json_key(&j, "classes");

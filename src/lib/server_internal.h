@@ -77,7 +77,8 @@ struct ss_server {
     char addr[64];
     int port;
     double start_s;
-    double presentation_ms; /* or the window of a free run */
+    double presentation_ms;      /* training presentations, or the window of a free run */
+    double test_presentation_ms; /* presentations with plasticity off */
     int free_running;       /* no [data]: no classifier */
     struct event_base *base;
     struct evhttp *http;

@@ -266,12 +266,13 @@ int ss_classifier_present(ss_classifier *c, const double *features, int label, i
     if (enc->reset)
         ss_engine_reset(c->eng);
     c->t0_ms = ss_engine_time(c->eng);
-    double t1_ms = c->t0_ms + enc->presentation_ms;
+    double window_ms = ss_encoder_window_ms(enc, train);
+    double t1_ms = c->t0_ms + window_ms;
     for (size_t k = 0; k < c->n_classes; k++) {
         c->counts[k] = 0;
         c->first_ms[k] = INFINITY;
     }
-    ss_learner_begin_sample(c->learner, c->t0_ms, enc->presentation_ms);
+    ss_learner_begin_sample(c->learner, c->t0_ms, window_ms);
     ss_encoder_rates(enc, features, c->rates);
     ss_input_mode mode = enc->scheme == SS_ENCODE_REGULAR ? SS_INPUT_REGULAR : SS_INPUT_POISSON;
     int rc = ss_engine_set_input(c->eng, c->input, c->rates, mode, c->t0_ms, t1_ms, err);
