@@ -19,7 +19,13 @@
  *    theta_at_test = true (their spread can outweigh the match margins);
  * Broadcast label gating and lateral inhibition are ordinary projections in
  * the model file (label_match / label_mismatch connectivity, negative
- * weights); they need no code here.
+ * weights).  What the learner adds to them: a projection from a label layer
+ * acts only on a layer that is learning, and a fixed projection's weights
+ * are multiplied by its learning_gain while its target layer learns.
+ *
+ * Layers may learn in turn ([layer] learn_epochs): a layer that is not
+ * learning in an epoch behaves as at test, so the layers after it learn
+ * from the code it will give at test.
  */
 #ifndef SPIKSIM_LEARN_H
 #define SPIKSIM_LEARN_H
@@ -44,6 +50,13 @@ void ss_learner_free(ss_learner *l);
 /* Plasticity (STDP, teacher term, threshold growth, normalisation) on or off;
  * thresholds keep acting either way. */
 void ss_learner_set_enabled(ss_learner *l, int enabled);
+/* The training epoch (1-based) the coming presentations belong to: a layer
+ * learns only in the epochs of its [layer] learn_epochs (all by default);
+ * outside them it behaves as at test while the others learn. */
+void ss_learner_set_epoch(ss_learner *l, long epoch);
+/* Whether the layer learns now (plasticity on, epoch in its learn_epochs). */
+int ss_learner_layer_learning(const ss_learner *l, size_t layer);
+
 /* Multiplies every learning rate (the per-epoch schedule). */
 void ss_learner_set_eta_scale(ss_learner *l, double scale);
 

@@ -101,6 +101,9 @@ static const ss_key_spec keys[] = {
      "presentation (0: off)"},
     {"layer", "theta_eta_mv", SS_KEY_DOUBLE, "0.05", 0, 1e3, NULL,
      "homeostasis: threshold change per presentation and spike of difference from the target"},
+    {"layer", "learn_epochs", SS_KEY_STRING, "", 0, 0, NULL,
+     "the training epochs in which this layer learns: N, FIRST-LAST or FIRST- (from 1; empty: "
+     "all); in the others it behaves as at test while other layers learn"},
     {"layer", "theta_at_test", SS_KEY_BOOL, "false", 0, 0, NULL,
      "homeostasis: keep the adapted thresholds when testing (false: they shape who learns in "
      "training only, and every neuron tests at its base threshold)"},
@@ -133,6 +136,11 @@ static const ss_key_spec keys[] = {
      "learn these weights with the [plasticity] rule during training"},
     {"projection", "teacher", SS_KEY_BOOL, "false", 0, 0, NULL,
      "from a label layer: its spikes are teacher spikes for the resume_eta term of the target"},
+    {"projection", "learning_gain", SS_KEY_DOUBLE, "1", 0, 1e6, NULL,
+     "fixed projections: weights are multiplied by this while the target layer learns"},
+    {"projection", "w_abs_max", SS_KEY_DOUBLE, "0", 0, 1e6, NULL,
+     "plastic projections: > 0 lets the weights take either sign, within [-w_abs_max, "
+     "w_abs_max] (0: [plasticity] w_min..w_max)"},
     {"projection", "eta_scale", SS_KEY_DOUBLE, "1", 0, 1e6, NULL,
      "this projection's learning rate is [plasticity] eta times this"},
     {"projection", "normalize", SS_KEY_DOUBLE, "0", 0, 1e9, NULL,
@@ -159,6 +167,9 @@ static const ss_key_spec keys[] = {
      "rate of the label layer's neuron for the sample's class during training"},
     {"plasticity", "resume_eta", SS_KEY_DOUBLE, "0", 0, 1e3, NULL,
      "teacher term: a teacher spike adds, an own spike removes resume_eta * pre trace"},
+    {"plasticity", "resume_timing", SS_KEY_ENUM, "spike", 0, 0, "spike|presentation",
+     "teacher term: applied at each spike with the pre trace (spike), or once per presentation "
+     "with the pre spike count (presentation: a delta rule on counts)"},
     {"plasticity", "resume_ratio", SS_KEY_DOUBLE, "1", 0, 1e3, NULL,
      "teacher term: a teacher spike adds resume_ratio times what an own spike removes, so a "
      "taught neuron settles at resume_ratio own spikes per teacher spike"},

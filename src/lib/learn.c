@@ -15,6 +15,8 @@
 
 #include <spiksim/plasticity.h>
 
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,8 +30,11 @@ typedef struct plastic_proj {
     struct ss_learner *owner;
     ss_projection *proj;
     size_t index, from, to;
-    ss_trace_bank *pre; /* x_j at the synapse */
-    double eta_scale;   /* [projection] eta_scale */
+    ss_trace_bank *pre;  /* x_j at the synapse */
+    ss_stdp_params stdp; /* [plasticity], with this projection's bounds (w_abs_max) */
+    unsigned *arrivals;  /* per synapse, spikes arrived this presentation (resume_timing =
+                            presentation, onto a taught layer), else NULL */
+    double eta_scale;    /* [projection] eta_scale */
     double normalize;   /* target input norm per neuron, 0: off */
     int l2;             /* Euclidean norm (else the sum) */
 } plastic_proj;
@@ -41,14 +46,33 @@ typedef struct layer_state {
     size_t *plastic_in;  /* indices into owner->projs */
     size_t n_plastic_in;
     int taught;         /* receives a teacher (label layer) projection */
+    unsigned *n_taught; /* resume_timing = presentation: teacher spikes per neuron */
+    unsigned *n_own;    /* and own spikes, this presentation */
     double *theta_mv;   /* adaptive threshold offsets, NULL when off */
     unsigned *n_spikes; /* spikes of each neuron in the current sample */
     double target_spikes, theta_eta_mv, base_bias_mv;
     int theta_at_test; /* thresholds stay adapted with plasticity off */
+    long first_epoch, last_epoch; /* learns in these epochs (1-based, inclusive) */
+    int learning;                 /* plasticity on and the epoch is one of them */
     uint32_t *spiked;  /* neurons that spiked this sample (normalisation) */
     unsigned char *is_spiked;
     size_t n_spiked;
 } layer_state;
+
+/* A fixed projection whose weights depend on whether its target layer is
+ * learning: one from a label layer acts only on a learning layer (the
+ * label's broadcast is a learning signal), and learning_gain scales a
+ * projection while its target learns (sharper competition while learning,
+ * a graded code otherwise).  Weights are rewritten only when the mode
+ * changes. */
+typedef struct moded_proj {
+    ss_projection *proj;
+    size_t to;
+    float *base;          /* the configured weights */
+    double gain_learning; /* factor while the target learns */
+    double gain_resting;  /* factor otherwise: 0 from a label layer, else 1 */
+    int mode;             /* 1 learning, 0 resting, -1 not applied yet */
+} moded_proj;
 
 typedef struct teacher_proj {
     struct ss_learner *owner;
@@ -61,6 +85,7 @@ struct ss_learner {
     ss_stdp_params stdp;
     double resume_eta;
     double resume_ratio; /* teacher-spike potentiation / own-spike depression */
+    int resume_per_presentation; /* resume_timing = presentation */
     double eta_scale;
     int enabled;
     plastic_proj *projs;
@@ -69,6 +94,9 @@ struct ss_learner {
     size_t n_layers;
     teacher_proj *teachers;
     size_t n_teachers;
+    moded_proj *moded;
+    size_t n_moded;
+    long epoch; /* 1-based epoch of the training presentations */
 };
 
 /* ---- hooks ------------------------------------------------------------ */
@@ -87,8 +115,11 @@ static void on_pre_arrival(void *ctx, size_t projection, uint32_t pre, double t_
     for (size_t s = first_syn; s < first_syn + n; s++) {
         double y = post->scaled[target[s]] * f;
         if (y > 0)
-            w[s] = ss_stdp_on_pre(&l->stdp, w[s], y, scale);
+            w[s] = ss_stdp_on_pre(&pp->stdp, w[s], y, scale);
     }
+    if (pp->arrivals)
+        for (size_t s = first_syn; s < first_syn + n; s++)
+            pp->arrivals[s]++;
     ss_trace_bank_spike(pp->pre, pre, t_ms);
 }
 
@@ -107,8 +138,8 @@ static void teach(ss_learner *l, layer_state *ls, uint32_t i, double t_ms, doubl
             double x = pp->pre->scaled[pre[k]] * f;
             if (x > 0) {
                 double v = w[syn[k]] + step * x;
-                w[syn[k]] = (float)(v < l->stdp.w_min ? l->stdp.w_min
-                                                      : (v > l->stdp.w_max ? l->stdp.w_max : v));
+                w[syn[k]] = (float)(v < pp->stdp.w_min ? pp->stdp.w_min
+                                                       : (v > pp->stdp.w_max ? pp->stdp.w_max : v));
             }
         }
     }
@@ -121,8 +152,13 @@ static void on_teacher_arrival(void *ctx, size_t projection, uint32_t pre, doubl
     ss_learner *l = tp->owner;
     (void)pre;
     const uint32_t *target = ss_projection_targets(ss_network_projection(l->net, projection));
-    for (size_t s = first_syn; s < first_syn + n; s++)
-        teach(l, &l->layers[tp->to], target[s], t_ms, l->resume_ratio);
+    layer_state *ls = &l->layers[tp->to];
+    for (size_t s = first_syn; s < first_syn + n; s++) {
+        if (ls->n_taught)
+            ls->n_taught[target[s]]++;
+        else
+            teach(l, ls, target[s], t_ms, l->resume_ratio);
+    }
 }
 
 static void on_post_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
@@ -142,10 +178,12 @@ static void on_post_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
         for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++) {
             double x = pp->pre->scaled[pre[k]] * f;
             if (x > 0)
-                w[syn[k]] = ss_stdp_on_post(&l->stdp, w[syn[k]], x, scale);
+                w[syn[k]] = ss_stdp_on_post(&pp->stdp, w[syn[k]], x, scale);
         }
     }
-    if (ls->taught && l->resume_eta > 0)
+    if (ls->n_own)
+        ls->n_own[i]++;
+    else if (ls->taught && l->resume_eta > 0)
         teach(l, ls, i, t_ms, -1);
     if (ls->post)
         ss_trace_bank_spike(ls->post, i, t_ms);
@@ -158,6 +196,96 @@ static void on_post_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
 }
 
 static void normalize_inputs(struct plastic_proj *pp, uint32_t i);
+static void apply_modes(ss_learner *l);
+
+/* resume_timing = presentation: the counts the teacher term needs, for
+ * taught layers and the plastic projections onto them. */
+static int alloc_presentation_counts(ss_learner *l, ss_error *err)
+{
+    for (size_t i = 0; i < l->n_layers; i++) {
+        layer_state *ls = &l->layers[i];
+        if (!ls->taught)
+            continue;
+        size_t n = ss_layer_size(ss_network_layer(l->net, i));
+        ls->n_taught = calloc(n, sizeof *ls->n_taught);
+        ls->n_own = calloc(n, sizeof *ls->n_own);
+        if (!ls->n_taught || !ls->n_own)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    for (size_t k = 0; k < l->n_projs; k++) {
+        plastic_proj *pp = &l->projs[k];
+        if (!l->layers[pp->to].taught)
+            continue;
+        size_t n = ss_projection_n_synapses(pp->proj);
+        pp->arrivals = calloc(n ? n : 1, sizeof *pp->arrivals);
+        if (!pp->arrivals)
+            return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    return SS_OK;
+}
+
+/* The teacher term once per presentation: each plastic input j of a taught
+ * neuron i changes by resume_eta * (resume_ratio * teacher spikes - own
+ * spikes) * (spikes that arrived at the synapse), then the counts restart. */
+static void teach_presentation(ss_learner *l, layer_state *ls)
+{
+    size_t n = ss_layer_size(ss_network_layer(l->net, ls->index));
+    for (uint32_t i = 0; i < n; i++) {
+        double d = l->resume_ratio * ls->n_taught[i] - (double)ls->n_own[i];
+        if (d == 0)
+            continue;
+        double step = d * l->resume_eta * l->eta_scale;
+        for (size_t q = 0; q < ls->n_plastic_in; q++) {
+            plastic_proj *pp = &l->projs[ls->plastic_in[q]];
+            const uint32_t *ptr = ss_projection_in_ptr(pp->proj);
+            const uint32_t *syn = ss_projection_in_syn(pp->proj);
+            float *w = ss_projection_weights(pp->proj);
+            for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++) {
+                unsigned a = pp->arrivals[syn[k]];
+                if (!a)
+                    continue;
+                double v = w[syn[k]] + step * a;
+                w[syn[k]] = (float)(v < pp->stdp.w_min ? pp->stdp.w_min
+                                                       : (v > pp->stdp.w_max ? pp->stdp.w_max : v));
+            }
+        }
+    }
+}
+
+/* Counts of the coming presentation start at 0. */
+static void clear_presentation_counts(ss_learner *l)
+{
+    for (size_t i = 0; i < l->n_layers; i++) {
+        layer_state *ls = &l->layers[i];
+        size_t n = ss_layer_size(ss_network_layer(l->net, i));
+        if (ls->n_taught) {
+            memset(ls->n_taught, 0, n * sizeof *ls->n_taught);
+            memset(ls->n_own, 0, n * sizeof *ls->n_own);
+        }
+    }
+    for (size_t k = 0; k < l->n_projs; k++)
+        if (l->projs[k].arrivals)
+            memset(l->projs[k].arrivals, 0,
+                   ss_projection_n_synapses(l->projs[k].proj) * sizeof *l->projs[k].arrivals);
+}
+
+static int add_moded(ss_learner *l, ss_projection *p, size_t to, double gain_learning,
+                     double gain_resting, ss_error *err)
+{
+    size_t n = ss_projection_n_synapses(p);
+    moded_proj *m = &l->moded[l->n_moded];
+    m->base = malloc((n ? n : 1) * sizeof *m->base);
+    if (!m->base)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    memcpy(m->base, ss_projection_weights(p), n * sizeof *m->base);
+    m->proj = p;
+    m->to = to;
+    m->gain_learning = gain_learning;
+    m->gain_resting = gain_resting;
+    m->mode = -1;
+    l->n_moded++;
+    return SS_OK;
+}
 
 /* ---- set-up ----------------------------------------------------------- */
 
@@ -168,6 +296,38 @@ static int is_label_layer(const ss_config *cfg, const char *name)
     char sec[256];
     snprintf(sec, sizeof sec, "layer.%s", name);
     return strcmp(ss_config_string(cfg, sec, "type"), "label") == 0;
+}
+
+/* "" (every epoch), "N", "FIRST-LAST" or "FIRST-" (to the end); 1-based. */
+static int parse_epochs(const ss_config *cfg, const char *sec, long *first, long *last,
+                        ss_error *err)
+{
+    const char *s = ss_config_string(cfg, sec, "learn_epochs");
+    *first = 1;
+    *last = LONG_MAX;
+    if (!*s)
+        return SS_OK;
+    char *end;
+    errno = 0;
+    long a = strtol(s, &end, 10), b = a;
+    int ok = end != s && a >= 1 && errno == 0;
+    if (ok && *end == '-') {
+        const char *t = end + 1;
+        if (*t) {
+            b = strtol(t, &end, 10);
+            ok = end != t && b >= a && errno == 0;
+        } else {
+            b = LONG_MAX;
+            end = (char *)t;
+        }
+    }
+    if (!ok || *end)
+        return ss_config_error(cfg, err, sec, "learn_epochs",
+                               "expected N, FIRST-LAST or FIRST- (epochs count from 1), got '%s'",
+                               s);
+    *first = a;
+    *last = b;
+    return SS_OK;
 }
 
 static int setup_layer(ss_learner *l, layer_state *ls, size_t index, const ss_config *cfg,
@@ -186,6 +346,9 @@ static int setup_layer(ss_learner *l, layer_state *ls, size_t index, const ss_co
     ls->target_spikes = ss_config_double(cfg, sec, "target_spikes");
     ls->theta_eta_mv = ss_config_double(cfg, sec, "theta_eta_mv");
     ls->theta_at_test = ss_config_bool(cfg, sec, "theta_at_test");
+    int rc = parse_epochs(cfg, sec, &ls->first_epoch, &ls->last_epoch, err);
+    if (rc != SS_OK)
+        return rc;
     const ss_neuron_params *p = ss_layer_params(layer);
     ls->base_bias_mv = p ? p->bias_mv : 0;
     if (ls->target_spikes > 0) {
@@ -215,11 +378,15 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
     l->layers = calloc(l->n_layers, sizeof *l->layers);
     l->projs = calloc(n_proj ? n_proj : 1, sizeof *l->projs);
     l->teachers = calloc(n_proj ? n_proj : 1, sizeof *l->teachers);
-    int rc = !l->layers || !l->projs || !l->teachers
+    l->moded = calloc(n_proj ? n_proj : 1, sizeof *l->moded);
+    l->epoch = 1;
+    int rc = !l->layers || !l->projs || !l->teachers || !l->moded
                  ? ss_error_set(err, SS_ENOMEM, "out of memory")
                  : ss_stdp_params_from_config(&l->stdp, cfg, err);
     l->resume_eta = ss_config_double(cfg, "plasticity", "resume_eta");
     l->resume_ratio = ss_config_double(cfg, "plasticity", "resume_ratio");
+    l->resume_per_presentation =
+        strcmp(ss_config_string(cfg, "plasticity", "resume_timing"), "presentation") == 0;
     int rule_off = strcmp(ss_config_string(cfg, "plasticity", "rule"), "none") == 0;
     for (size_t i = 0; rc == SS_OK && i < l->n_layers; i++)
         rc = setup_layer(l, &l->layers[i], i, cfg, err);
@@ -237,6 +404,18 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
             l->teachers[l->n_teachers++] = (teacher_proj){l, k, to};
             l->layers[to].taught = 1;
         }
+        double gain = ss_config_double(cfg, psec, "learning_gain");
+        int from_label = is_label_layer(cfg, ss_layer_name(ss_network_layer(net, from)));
+        if (ss_projection_plastic(p) && gain != 1) {
+            rc = ss_config_error(cfg, err, psec, "learning_gain",
+                                 "applies to fixed projections only (this one is plastic)");
+            break;
+        }
+        if (!ss_projection_plastic(p) && (from_label || gain != 1)) {
+            rc = add_moded(l, p, to, gain, from_label ? 0 : 1, err);
+            if (rc != SS_OK)
+                break;
+        }
         if (!ss_projection_plastic(p) || rule_off)
             continue;
         char sec[256];
@@ -247,6 +426,12 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
         pp->index = k;
         pp->from = from;
         pp->to = to;
+        pp->stdp = l->stdp;
+        double w_abs_max = ss_config_double(cfg, sec, "w_abs_max");
+        if (w_abs_max > 0) {
+            pp->stdp.w_min = -w_abs_max;
+            pp->stdp.w_max = w_abs_max;
+        }
         pp->eta_scale = ss_config_double(cfg, sec, "eta_scale");
         pp->normalize = ss_config_double(cfg, sec, "normalize");
         pp->l2 = strcmp(ss_config_string(cfg, sec, "normalize_norm"), "l2") == 0;
@@ -272,10 +457,13 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
             for (uint32_t i = 0; i < ss_layer_size(ss_network_layer(net, to)); i++)
                 normalize_inputs(pp, i);
     }
+    if (rc == SS_OK && l->resume_per_presentation && l->resume_eta > 0)
+        rc = alloc_presentation_counts(l, err);
     if (rc != SS_OK) {
         ss_learner_free(l);
         return NULL;
     }
+    apply_modes(l);
     return l;
 }
 
@@ -291,32 +479,72 @@ void ss_learner_free(ss_learner *l)
         free(ls->plastic_in);
         free(ls->theta_mv);
         free(ls->n_spikes);
+        free(ls->n_taught);
+        free(ls->n_own);
         free(ls->spiked);
         free(ls->is_spiked);
     }
-    for (size_t k = 0; k < l->n_projs; k++)
+    for (size_t k = 0; k < l->n_projs; k++) {
         ss_trace_bank_free(l->projs[k].pre);
+        free(l->projs[k].arrivals);
+    }
     free(l->layers);
     free(l->projs);
     free(l->teachers);
+    for (size_t k = 0; l->moded && k < l->n_moded; k++)
+        free(l->moded[k].base);
+    free(l->moded);
     free(l);
+}
+
+/* Which layers learn now (plasticity on and the epoch in their
+ * learn_epochs), their hooks, and the weights of the moded projections. */
+static void apply_modes(ss_learner *l)
+{
+    for (size_t i = 0; i < l->n_layers; i++) {
+        layer_state *ls = &l->layers[i];
+        ls->learning = l->enabled && l->epoch >= ls->first_epoch && l->epoch <= ls->last_epoch;
+        int wanted = ls->n_plastic_in > 0 || ls->theta_mv;
+        ss_engine_set_post_hook(l->eng, i, ls->learning && wanted ? on_post_spike : NULL, ls);
+    }
+    for (size_t k = 0; k < l->n_projs; k++)
+        ss_engine_set_pre_hook(l->eng, l->projs[k].index,
+                               l->layers[l->projs[k].to].learning ? on_pre_arrival : NULL,
+                               &l->projs[k]);
+    for (size_t k = 0; k < l->n_teachers; k++)
+        ss_engine_set_pre_hook(l->eng, l->teachers[k].index,
+                               l->layers[l->teachers[k].to].learning && l->resume_eta > 0
+                                   ? on_teacher_arrival
+                                   : NULL,
+                               &l->teachers[k]);
+    for (size_t k = 0; k < l->n_moded; k++) {
+        moded_proj *m = &l->moded[k];
+        int mode = l->layers[m->to].learning;
+        if (mode == m->mode)
+            continue;
+        double gain = mode ? m->gain_learning : m->gain_resting;
+        float *w = ss_projection_weights(m->proj);
+        for (size_t s = 0; s < ss_projection_n_synapses(m->proj); s++)
+            w[s] = (float)(m->base[s] * gain);
+        m->mode = mode;
+    }
 }
 
 void ss_learner_set_enabled(ss_learner *l, int enabled)
 {
     l->enabled = enabled;
-    for (size_t k = 0; k < l->n_projs; k++)
-        ss_engine_set_pre_hook(l->eng, l->projs[k].index, enabled ? on_pre_arrival : NULL,
-                               &l->projs[k]);
-    for (size_t i = 0; i < l->n_layers; i++) {
-        layer_state *ls = &l->layers[i];
-        int wanted = ls->n_plastic_in > 0 || ls->theta_mv;
-        ss_engine_set_post_hook(l->eng, i, enabled && wanted ? on_post_spike : NULL, ls);
-    }
-    for (size_t k = 0; k < l->n_teachers; k++)
-        ss_engine_set_pre_hook(l->eng, l->teachers[k].index,
-                               enabled && l->resume_eta > 0 ? on_teacher_arrival : NULL,
-                               &l->teachers[k]);
+    apply_modes(l);
+}
+
+void ss_learner_set_epoch(ss_learner *l, long epoch)
+{
+    l->epoch = epoch;
+    apply_modes(l);
+}
+
+int ss_learner_layer_learning(const ss_learner *l, size_t layer)
+{
+    return l->layers[layer].learning;
 }
 
 void ss_learner_set_eta_scale(ss_learner *l, double scale)
@@ -327,6 +555,7 @@ void ss_learner_set_eta_scale(ss_learner *l, double scale)
 void ss_learner_begin_sample(ss_learner *l, double t0_ms, double presented_ms)
 {
     (void)presented_ms;
+    clear_presentation_counts(l);
     for (size_t k = 0; k < l->n_projs; k++)
         ss_trace_bank_reset(l->projs[k].pre, t0_ms);
     for (size_t i = 0; i < l->n_layers; i++) {
@@ -342,7 +571,7 @@ void ss_learner_begin_sample(ss_learner *l, double t0_ms, double presented_ms)
          * spread (a few mV) is larger than the drive margin between the
          * best and second-best matching neuron (under 1 mV on MNIST), so
          * kept at test they, not the match, would pick the winner. */
-        int apply = l->enabled || ls->theta_at_test;
+        int apply = ls->learning || ls->theta_at_test;
         size_t n = ss_layer_size(ss_network_layer(l->net, i));
         for (size_t k = 0; k < n; k++)
             ss_engine_set_bias(l->eng, i, k, ls->base_bias_mv - (apply ? ls->theta_mv[k] : 0),
@@ -389,19 +618,21 @@ void ss_learner_end_sample(ss_learner *l)
 {
     for (size_t i = 0; i < l->n_layers; i++) {
         layer_state *ls = &l->layers[i];
+        if (ls->n_taught && ls->learning)
+            teach_presentation(l, ls);
         for (size_t s = 0; s < ls->n_spiked; s++) {
             uint32_t n = ls->spiked[s];
             ls->is_spiked[n] = 0;
             /* Only a neuron that spiked has changed inputs: LTD needs its
              * post trace, LTP its spike. */
-            for (size_t q = 0; l->enabled && q < ls->n_plastic_in; q++) {
+            for (size_t q = 0; ls->learning && q < ls->n_plastic_in; q++) {
                 plastic_proj *pp = &l->projs[ls->plastic_in[q]];
                 if (pp->normalize > 0)
                     normalize_inputs(pp, n);
             }
         }
         ls->n_spiked = 0;
-        if (ls->theta_mv && l->enabled)
+        if (ls->theta_mv && ls->learning)
             adapt_thresholds(l, ls);
     }
 }
@@ -441,6 +672,16 @@ static int shape_of(const ss_network *net, double **out, size_t *n, ss_error *er
     return SS_OK;
 }
 
+/* Moded projections are saved as configured (their base weights), whatever
+ * mode the network is in when it is saved. */
+static const moded_proj *moded_of(const ss_learner *l, const ss_projection *p)
+{
+    for (size_t k = 0; k < l->n_moded; k++)
+        if (l->moded[k].proj == p)
+            return &l->moded[k];
+    return NULL;
+}
+
 int ss_learner_save(const ss_learner *l, ss_checkpoint *ck, ss_error *err)
 {
     double *shape;
@@ -456,8 +697,9 @@ int ss_learner_save(const ss_learner *l, ss_checkpoint *ck, ss_error *err)
         snprintf(name, sizeof name, "projection.%s.connectivity", ss_projection_name(p));
         rc = ss_checkpoint_add_f64(ck, name, &crc, 1, err);
         snprintf(name, sizeof name, "projection.%s.weights", ss_projection_name(p));
+        const moded_proj *m = moded_of(l, p);
         if (rc == SS_OK)
-            rc = ss_checkpoint_add_f32(ck, name, ss_projection_weights(p),
+            rc = ss_checkpoint_add_f32(ck, name, m ? m->base : ss_projection_weights(p),
                                        ss_projection_n_synapses(p), err);
     }
     for (size_t i = 0; rc == SS_OK && i < l->n_layers; i++)
@@ -500,10 +742,15 @@ int ss_learner_load(ss_learner *l, const ss_checkpoint *ck, ss_error *err)
                               "(another seed?)",
                               ss_projection_name(p));
         snprintf(name, sizeof name, "projection.%s.weights", ss_projection_name(p));
+        moded_proj *m = (moded_proj *)moded_of(l, p);
         if (rc == SS_OK)
-            rc = ss_checkpoint_get_f32(ck, name, ss_projection_weights(p),
+            rc = ss_checkpoint_get_f32(ck, name, m ? m->base : ss_projection_weights(p),
                                        ss_projection_n_synapses(p), err);
+        if (m)
+            m->mode = -1; /* rewritten from the loaded base below */
     }
+    if (rc == SS_OK)
+        apply_modes(l);
     for (size_t i = 0; rc == SS_OK && i < l->n_layers; i++)
         if (l->layers[i].theta_mv) {
             ss_layer *layer = ss_network_layer(l->net, i);

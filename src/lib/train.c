@@ -366,6 +366,7 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
         if (shuffle)
             gsl_ran_shuffle(c->order_rng, order, split->n_train, sizeof *order);
         ss_learner_set_eta_scale(c->learner, pow(eta_decay, (double)e));
+        ss_learner_set_epoch(c->learner, e + 1);
         char phase[64];
         snprintf(phase, sizeof phase, "epoch %ld/%ld train", e + 1, epochs);
         if (progress)
