@@ -1,6 +1,7 @@
 /* Learning on the engine: the rule's weight changes through real spikes,
  * the teacher term, normalisation, homeostasis, and the classifier as a
  * whole: it learns IRIS, a seed fixes it, checkpoints restore it. */
+#include "learnrig.h"
 #include "testutil.h"
 
 #include <math.h>
@@ -24,44 +25,9 @@ static const char *pair_model = "[plasticity]\n"
                                 "[projection.syn]\nfrom = pre\nto = post\nweight = 0.5\n"
                                 "delay_ms = 1\nplastic = true\n";
 
-typedef struct rig {
-    ss_config *cfg;
-    ss_network *net;
-    ss_engine *eng;
-    ss_learner *learner;
-    gsl_rng *rng;
-} rig;
-
-static int rig_up(rig *r, const char *model, const char *pre_csv)
-{
-    ss_error err;
-    memset(r, 0, sizeof *r);
-    ss_test_write("pre.csv", pre_csv);
-    r->cfg = ss_config_load(ss_test_write("pair.ini", model), NULL, 0, &err);
-    r->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (r->cfg)
-        r->net = ss_network_from_config(r->cfg, r->rng, &err);
-    if (r->net)
-        r->eng = ss_engine_alloc(r->net, r->rng, &err);
-    if (r->eng)
-        r->learner = ss_learner_alloc(r->net, r->eng, r->cfg, &err);
-    if (!r->learner)
-        fprintf(stderr, "\n  rig: %s\n", err.msg);
-    return r->learner != NULL;
-}
-
-static void rig_down(rig *r)
-{
-    ss_learner_free(r->learner);
-    ss_engine_free(r->eng);
-    ss_network_free(r->net);
-    ss_config_free(r->cfg);
-    gsl_rng_free(r->rng);
-}
-
 static float weight(rig *r)
 {
-    return ss_projection_weights(ss_network_projection(r->net, 0))[0];
+    return rig_weight(r, 0);
 }
 
 static void test_ltp_through_engine(void)

@@ -35,8 +35,8 @@ typedef struct plastic_proj {
     unsigned *arrivals;  /* per synapse, spikes arrived this presentation (resume_timing =
                             presentation, onto a taught layer), else NULL */
     double eta_scale;    /* [projection] eta_scale */
-    double normalize;   /* target input norm per neuron, 0: off */
-    int l2;             /* Euclidean norm (else the sum) */
+    double normalize;    /* target input norm per neuron, 0: off */
+    int l2;              /* Euclidean norm (else the sum) */
 } plastic_proj;
 
 typedef struct layer_state {
@@ -51,10 +51,10 @@ typedef struct layer_state {
     double *theta_mv;   /* adaptive threshold offsets, NULL when off */
     unsigned *n_spikes; /* spikes of each neuron in the current sample */
     double target_spikes, theta_eta_mv, base_bias_mv;
-    int theta_at_test; /* thresholds stay adapted with plasticity off */
+    int theta_at_test;            /* thresholds stay adapted with plasticity off */
     long first_epoch, last_epoch; /* learns in these epochs (1-based, inclusive) */
     int learning;                 /* plasticity on and the epoch is one of them */
-    uint32_t *spiked;  /* neurons that spiked this sample (normalisation) */
+    uint32_t *spiked;             /* neurons that spiked this sample (normalisation) */
     unsigned char *is_spiked;
     size_t n_spiked;
 } layer_state;
@@ -84,7 +84,7 @@ struct ss_learner {
     ss_engine *eng;
     ss_stdp_params stdp;
     double resume_eta;
-    double resume_ratio; /* teacher-spike potentiation / own-spike depression */
+    double resume_ratio;         /* teacher-spike potentiation / own-spike depression */
     int resume_per_presentation; /* resume_timing = presentation */
     double eta_scale;
     int enabled;
@@ -512,11 +512,10 @@ static void apply_modes(ss_learner *l)
                                l->layers[l->projs[k].to].learning ? on_pre_arrival : NULL,
                                &l->projs[k]);
     for (size_t k = 0; k < l->n_teachers; k++)
-        ss_engine_set_pre_hook(l->eng, l->teachers[k].index,
-                               l->layers[l->teachers[k].to].learning && l->resume_eta > 0
-                                   ? on_teacher_arrival
-                                   : NULL,
-                               &l->teachers[k]);
+        ss_engine_set_pre_hook(
+            l->eng, l->teachers[k].index,
+            l->layers[l->teachers[k].to].learning && l->resume_eta > 0 ? on_teacher_arrival : NULL,
+            &l->teachers[k]);
     for (size_t k = 0; k < l->n_moded; k++) {
         moded_proj *m = &l->moded[k];
         int mode = l->layers[m->to].learning;

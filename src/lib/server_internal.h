@@ -79,7 +79,7 @@ struct ss_server {
     double start_s;
     double presentation_ms;      /* training presentations, or the window of a free run */
     double test_presentation_ms; /* presentations with plasticity off */
-    int free_running;       /* no [data]: no classifier */
+    int free_running;            /* no [data]: no classifier */
     struct event_base *base;
     struct evhttp *http;
     struct event *wakeup;    /* event_active() from other threads */

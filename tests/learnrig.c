@@ -1,0 +1,39 @@
+/* The learning rig of learnrig.h. */
+#include "learnrig.h"
+
+#include "testutil.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int rig_up(rig *r, const char *model, const char *pre_csv)
+{
+    ss_error err;
+    memset(r, 0, sizeof *r);
+    ss_test_write("pre.csv", pre_csv);
+    r->cfg = ss_config_load(ss_test_write("pair.ini", model), NULL, 0, &err);
+    r->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (r->cfg)
+        r->net = ss_network_from_config(r->cfg, r->rng, &err);
+    if (r->net)
+        r->eng = ss_engine_alloc(r->net, r->rng, &err);
+    if (r->eng)
+        r->learner = ss_learner_alloc(r->net, r->eng, r->cfg, &err);
+    if (!r->learner)
+        fprintf(stderr, "\n  rig: %s\n", err.msg);
+    return r->learner != NULL;
+}
+
+void rig_down(rig *r)
+{
+    ss_learner_free(r->learner);
+    ss_engine_free(r->eng);
+    ss_network_free(r->net);
+    ss_config_free(r->cfg);
+    gsl_rng_free(r->rng);
+}
+
+float rig_weight(rig *r, size_t k)
+{
+    return ss_projection_weights(ss_network_projection(r->net, k))[0];
+}
