@@ -9,7 +9,9 @@
  *    arriving at neuron i potentiates
  *    i's plastic inputs by resume_eta * x_j, a spike of i itself depresses them
  *    by the same amount (the teacher's share scaled by resume_ratio), so i
- *    learns to fire when, and only when, taught;
+ *    learns to fire when, and only when, taught; with resume_timing =
+ *    presentation the same comparison is made once per presentation with
+ *    spike counts (a delta rule);
  *  - synaptic normalisation: after each training sample a neuron that
  *    spiked scales its plastic inputs to the projection's `normalize` sum;
  *  - homeostatic thresholds: after each training sample a neuron's threshold

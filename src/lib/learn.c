@@ -10,6 +10,13 @@
  *   pre hook of a teacher projection   the teacher term's potentiation.
  * Pre traces live per projection because they belong to the synapse and are
  * bumped on arrival (after the delay); post traces live per layer.
+ *
+ * With resume_timing = presentation the hooks only count (arrivals per
+ * synapse, teacher and own spikes per neuron) and the teacher term is
+ * applied from those counts at the end of the sample, as are normalisation
+ * and threshold adaptation.  apply_modes() decides which layers learn in the
+ * current epoch and rewrites the weights of fixed projections whose value
+ * depends on it (label lines, learning_gain).
  */
 #include <spiksim/learn.h>
 
