@@ -20,6 +20,7 @@
 #include <gsl/gsl_rng.h>
 #include <spiksim/engine.h>
 #include <spiksim/figures.h>
+#include <spiksim/learn.h>
 #include <spiksim/plot.h>
 #include <spiksim/network.h>
 #include <spiksim/experiment.h>
@@ -560,6 +561,15 @@ static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
     int rc = net ? SS_OK : err->code;
     if (net && o->verbosity > 0)
         print_network_summary(cfg, net);
+    /* A classifier's learning keys (learn_epochs, learning_gain, teacher
+     * lines) are read when its learner is built: build one to check them. */
+    if (rc == SS_OK && ds) {
+        ss_engine *eng = ss_engine_alloc(net, rng, err);
+        ss_learner *l = eng ? ss_learner_alloc(net, eng, cfg, err) : NULL;
+        rc = l ? SS_OK : err->code;
+        ss_learner_free(l);
+        ss_engine_free(eng);
+    }
     if (rc == SS_OK && ds) {
         /* Quiet still computes the split sizes: they can be invalid. */
         FILE *out = o->verbosity > 0 ? stdout : fopen("/dev/null", "w");

@@ -21,6 +21,12 @@ expect 2 "--set projection.h1_h2.from=hidden9: no layer named 'hidden9'" -- --ch
 printf '[layer.a]\nsize = 4\n[projection.p]\nfrom = a\nto = b\n' >"$tmp/noto.ini"
 expect 2 "noto.ini:5: \\[projection.p\\] to: no layer named 'b'" -- --check "$tmp/noto.ini"
 expect 2 "did you mean 'tau_m_ms'" -- --check --set layer.hidden1.tau_mm=3 "$models/iris.ini"
+# Keys the learner reads are checked too.
+expect 2 "learn_epochs=5-3: expected N, FIRST-LAST or FIRST-" -- --check --set layer.hidden2.learn_epochs=5-3 "$models/iris.ini"
+expect 2 "learning_gain=2: applies to fixed projections only" -- --check --set projection.h1_h2.learning_gain=2 "$models/iris.ini"
+expect 0 "warning: layer 'hidden2' learns from epoch 4 but \[train\] epochs = 2: it will not learn" -- \
+    --set data.folds=one --set train.epochs=2 --set layer.hidden2.learn_epochs=4- \
+    --set evaluate.baseline=none "$models/iris.ini"
 
 # Every shipped model validates (the MNIST ones once `make mnist` has run).
 for model in "$models"/*.ini; do

@@ -58,6 +58,9 @@ void ss_learner_set_enabled(ss_learner *l, int enabled);
 void ss_learner_set_epoch(ss_learner *l, long epoch);
 /* Whether the layer learns now (plasticity on, epoch in its learn_epochs). */
 int ss_learner_layer_learning(const ss_learner *l, size_t layer);
+/* The first epoch in which the layer learns something (plastic inputs or
+ * adaptive thresholds), or 0 when it has nothing to learn. */
+long ss_learner_first_epoch(const ss_learner *l, size_t layer);
 
 /* Multiplies every learning rate (the per-epoch schedule). */
 void ss_learner_set_eta_scale(ss_learner *l, double scale);

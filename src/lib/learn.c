@@ -553,6 +553,12 @@ int ss_learner_layer_learning(const ss_learner *l, size_t layer)
     return l->layers[layer].learning;
 }
 
+long ss_learner_first_epoch(const ss_learner *l, size_t layer)
+{
+    const layer_state *ls = &l->layers[layer];
+    return ls->n_plastic_in > 0 || ls->theta_mv ? ls->first_epoch : 0;
+}
+
 void ss_learner_set_eta_scale(ss_learner *l, double scale)
 {
     l->eta_scale = scale;
