@@ -189,10 +189,10 @@ static void test_theta_at_test(void)
 /* IRIS versicolor vs virginica, one fold, with the shipped model. */
 static ss_config *iris_binary(const char *extra)
 {
-    const char *sets[] = {"data.folds=one", "train.epochs=5", extra};
+    const char *sets[] = {"data.folds=one", extra};
     ss_error err;
     ss_config *cfg =
-        ss_config_load(ss_test_src("models/iris-binary.ini"), sets, extra ? 3 : 2, &err);
+        ss_config_load(ss_test_src("models/iris-binary.ini"), sets, extra ? 2 : 1, &err);
     if (!cfg)
         fprintf(stderr, "\n  %s\n", err.msg);
     return cfg;
@@ -216,7 +216,8 @@ static int train_iris(ss_config *cfg, unsigned long seed, const char *save, trai
     ss_classifier *c = ss_classifier_alloc(cfg, split->n_features, split->n_classes, seed, &err);
     ss_results res;
     int ok = c && ss_results_init(&res, 1, split->n_classes, &err) == SS_OK &&
-             ss_fold_result_reserve(&res.folds[0], 5, 1, &err) == SS_OK &&
+             ss_fold_result_reserve(&res.folds[0], (size_t)ss_config_int(cfg, "train", "epochs"), 1,
+                                    &err) == SS_OK &&
              ss_classifier_train(c, cfg, split, &res.folds[0], NULL, NULL, &err) == SS_OK;
     if (ok) {
         out->train_acc = res.folds[0].train_accuracy;
@@ -266,10 +267,11 @@ static double presented_ms(ss_classifier *c, int train)
 }
 
 /* Training presentations last presentation_ms, the others (plasticity off)
- * test_presentation_ms, which defaults to presentation_ms. */
+ * test_presentation_ms; 0 (the default) means presentation_ms. */
 static void test_test_window(void)
 {
-    const char *windows[] = {NULL, "encoding.test_presentation_ms=250"};
+    const char *windows[] = {"encoding.test_presentation_ms=0",
+                             "encoding.test_presentation_ms=250"};
     const double test_ms[] = {100, 250};
     for (size_t k = 0; k < 2; k++) {
         ss_config *cfg = iris_binary(windows[k]);
