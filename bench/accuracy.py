@@ -5,9 +5,9 @@ Trains and tests every shipped classifier through the built CLI
 (src/spiksim --json), five times each: IRIS models once with folds = all (the
 five folds), MNIST-10k models with seeds 1..5.  Prints each model's mean and
 sample standard deviation of test accuracy next to the scikit-learn backprop
-reference of issue 4 and the target, then times one 10-class MNIST epoch
-alone (plasticity on) and reports seconds per epoch and synaptic events per
-second.  Nothing here is hard-coded but the reference and target figures,
+reference of issue 4 and the target, then trains the 10-class MNIST model
+once alone and reports each training epoch's seconds and synaptic events per
+second (plasticity on; the layers learn in turn, so epochs differ in cost).  Nothing here is hard-coded but the reference and target figures,
 which are the issue's.
 
 Usage: bench/accuracy.py [--spiksim PATH] [--models DIR] [--jobs N]
@@ -99,23 +99,23 @@ def main():
                   (name, mean, sd, ref, mean - ref, target, "yes" if met else "NO"))
             print("%-27s   (%s; %.0f s)" % ("", " ".join("%.2f" % x for x in acc), wall))
         if not a.no_timing and (not only or "mnist.ini" in only):
-            # One epoch alone, so the figure is one core's, not shared.  The
-            # JSON counts events of training and of the evaluation passes
-            # together; a --load --no-train run of the saved network replays
-            # exactly those evaluation passes (their input stream is
-            # reseeded), so the difference is what training processed.
+            # The whole training alone, so the figures are one core's, not
+            # shared; the JSON times and counts each epoch's training
+            # presentations (evaluation passes excluded).
             mnist = os.path.join(a.models, "mnist.ini")
-            ck = os.path.join(tmp, "mnist.ck")
-            d, _ = run(a.spiksim, mnist, 1, ["--set", "train.epochs=1", "--save", ck], tmp)
-            e, _ = run(a.spiksim, mnist, 1, ["--load", ck, "--no-train"], tmp)
-            t = d["timing"]
-            train_events = t["synaptic_events"] - e["timing"]["synaptic_events"]
-            n_train = d["snn"]["per_fold"][0]["n_train"] if d["snn"].get("per_fold") else 8004
-            print("\nMNIST-10k 10-class, one training epoch of %d samples, plasticity on:"
-                  % n_train)
-            print("  %.1f s per epoch (budget %.0f s), %.0f samples/s, %.3g synaptic events/s"
-                  % (t["train_s"], EPOCH_BUDGET_S, n_train / t["train_s"],
-                     train_events / t["train_s"]))
+            d, _ = run(a.spiksim, mnist, 1, ["--set", "evaluate.fgsm_eps=0",
+                                             "--set", "evaluate.fgsm_samples=1"], tmp)
+            f = d["snn"]["per_fold"][0]
+            n_train = f["n_train"]
+            print("\nMNIST-10k 10-class, training epochs of %d samples, plasticity on "
+                  "(budget %.0f s each):" % (n_train, EPOCH_BUDGET_S))
+            for e, (s, ev) in enumerate(zip(f["epoch_train_s"], f["epoch_synaptic_events"])):
+                print("  epoch %d: %.1f s, %.0f samples/s, %.3g synaptic events/s"
+                      % (e + 1, s, n_train / s, ev / s))
+            worst = max(f["epoch_train_s"])
+            print("  slowest epoch %.1f s: %s" % (worst, "within budget" if worst <= EPOCH_BUDGET_S
+                                                  else "OVER BUDGET"))
+            rows.append(worst <= EPOCH_BUDGET_S)
     return 0 if all(rows) else 1
 
 

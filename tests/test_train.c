@@ -220,6 +220,11 @@ static int train_iris(ss_config *cfg, unsigned long seed, const char *save, trai
                                     &err) == SS_OK &&
              ss_classifier_train(c, cfg, split, &res.folds[0], NULL, NULL, &err) == SS_OK;
     if (ok) {
+        /* every epoch timed and counted */
+        for (size_t e = 0; e < res.folds[0].n_epochs; e++) {
+            CU_ASSERT_TRUE(res.folds[0].epoch_train_s[e] > 0);
+            CU_ASSERT_TRUE(res.folds[0].epoch_synaptic_events[e] > 0);
+        }
         out->train_acc = res.folds[0].train_accuracy;
         out->test_acc = res.folds[0].test_accuracy;
         ss_projection *p = ss_network_projection(ss_classifier_network(c), 0);

@@ -32,6 +32,8 @@ typedef struct ss_fold_result {
     double train_accuracy, test_accuracy;
     ss_confusion *confusion;                            /* test split */
     double *epoch_train_accuracy, *epoch_test_accuracy; /* per epoch, NAN when not measured */
+    double *epoch_train_s;         /* per epoch: seconds of training presentations */
+    double *epoch_synaptic_events; /* and the synaptic events they processed */
     size_t n_epochs;
     double train_s, test_s;
     long long spikes, synaptic_events, samples_presented;

@@ -43,6 +43,8 @@ void ss_results_free(ss_results *r)
         ss_confusion_free(f->bp_confusion);
         free(f->epoch_train_accuracy);
         free(f->epoch_test_accuracy);
+        free(f->epoch_train_s);
+        free(f->epoch_synaptic_events);
         free(f->fgsm);
     }
     free(r->folds);
@@ -54,11 +56,15 @@ int ss_fold_result_reserve(ss_fold_result *f, size_t n_epochs, size_t n_fgsm, ss
 {
     f->epoch_train_accuracy = malloc((n_epochs ? n_epochs : 1) * sizeof(double));
     f->epoch_test_accuracy = malloc((n_epochs ? n_epochs : 1) * sizeof(double));
+    f->epoch_train_s = malloc((n_epochs ? n_epochs : 1) * sizeof(double));
+    f->epoch_synaptic_events = malloc((n_epochs ? n_epochs : 1) * sizeof(double));
     f->fgsm = calloc(n_fgsm ? n_fgsm : 1, sizeof *f->fgsm);
-    if (!f->epoch_train_accuracy || !f->epoch_test_accuracy || !f->fgsm)
+    if (!f->epoch_train_accuracy || !f->epoch_test_accuracy || !f->epoch_train_s ||
+        !f->epoch_synaptic_events || !f->fgsm)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     for (size_t e = 0; e < n_epochs; e++)
-        f->epoch_train_accuracy[e] = f->epoch_test_accuracy[e] = NAN;
+        f->epoch_train_accuracy[e] = f->epoch_test_accuracy[e] = f->epoch_train_s[e] =
+            f->epoch_synaptic_events[e] = NAN;
     for (size_t k = 0; k < n_fgsm; k++) {
         ss_fgsm_row *row = &f->fgsm[k];
         row->backprop_whitebox = row->snn_surrogate_whitebox = NAN;
@@ -260,6 +266,10 @@ static void json_fold(ss_json *j, const ss_fold_result *f)
     ss_json_double_array(j, f->epoch_train_accuracy, f->n_epochs);
     ss_json_key(j, "epoch_test_accuracy");
     ss_json_double_array(j, f->epoch_test_accuracy, f->n_epochs);
+    ss_json_key(j, "epoch_train_s");
+    ss_json_double_array(j, f->epoch_train_s, f->n_epochs);
+    ss_json_key(j, "epoch_synaptic_events");
+    ss_json_double_array(j, f->epoch_synaptic_events, f->n_epochs);
     if (f->has_backprop) {
         ss_json_key(j, "backprop_test_accuracy");
         ss_json_number(j, f->bp_test_accuracy);

@@ -372,6 +372,9 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
         if (progress)
             ss_progress_begin(progress, phase, (long)split->n_train);
         log_phase(c, phase, 0);
+        ss_engine_counters epoch_before;
+        ss_engine_get_counters(c->eng, &epoch_before);
+        double t_epoch = ss_now_s();
         long right = 0;
         for (size_t s = 0; s < split->n_train && rc == SS_OK; s++) {
             ss_learner_set_enabled(c->learner, 1);
@@ -392,6 +395,10 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
             ss_progress_end(progress);
         if (rc != SS_OK)
             break;
+        ss_engine_counters epoch_after;
+        ss_engine_get_counters(c->eng, &epoch_after);
+        fold->epoch_train_s[e] = ss_now_s() - t_epoch;
+        fold->epoch_synaptic_events[e] = (double)(epoch_after.syn_events - epoch_before.syn_events);
         log_phase(c, phase, split->n_train);
         /* Running accuracy while learning, teacher on: cheap, optimistic. */
         fold->epoch_train_accuracy[e] =
