@@ -6,22 +6,28 @@
 #include <stdio.h>
 #include <string.h>
 
+int rig_build(rig *r, const char *ini_name, const char *model, const char *pre_csv, ss_error *err)
+{
+    memset(r, 0, sizeof *r);
+    ss_test_write("pre.csv", pre_csv);
+    r->cfg = ss_config_load(ss_test_write(ini_name, model), NULL, 0, err);
+    r->rng = gsl_rng_alloc(gsl_rng_mt19937);
+    if (r->cfg)
+        r->net = ss_network_from_config(r->cfg, r->rng, err);
+    if (r->net)
+        r->eng = ss_engine_alloc(r->net, r->rng, err);
+    if (r->eng)
+        r->learner = ss_learner_alloc(r->net, r->eng, r->cfg, err);
+    return r->learner != NULL;
+}
+
 int rig_up(rig *r, const char *model, const char *pre_csv)
 {
     ss_error err;
-    memset(r, 0, sizeof *r);
-    ss_test_write("pre.csv", pre_csv);
-    r->cfg = ss_config_load(ss_test_write("pair.ini", model), NULL, 0, &err);
-    r->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (r->cfg)
-        r->net = ss_network_from_config(r->cfg, r->rng, &err);
-    if (r->net)
-        r->eng = ss_engine_alloc(r->net, r->rng, &err);
-    if (r->eng)
-        r->learner = ss_learner_alloc(r->net, r->eng, r->cfg, &err);
-    if (!r->learner)
-        fprintf(stderr, "\n  rig: %s\n", err.msg);
-    return r->learner != NULL;
+    if (rig_build(r, "pair.ini", model, pre_csv, &err))
+        return 1;
+    fprintf(stderr, "\n  rig: %s\n", err.msg);
+    return 0;
 }
 
 void rig_down(rig *r)

@@ -19,7 +19,11 @@ typedef struct rig {
     gsl_rng *rng;
 } rig;
 
-/* 1 on success; on failure prints why and returns 0. */
+/* Builds the rig from model (written as ini_name) and pre_csv: 1 when the
+ * learner exists, else 0 with the reason in err (the parts built so far stay
+ * in r; rig_down frees them either way). */
+int rig_build(rig *r, const char *ini_name, const char *model, const char *pre_csv, ss_error *err);
+/* rig_build as pair.ini; on failure prints why and returns 0. */
 int rig_up(rig *r, const char *model, const char *pre_csv);
 void rig_down(rig *r);
 /* The first weight of projection k. */

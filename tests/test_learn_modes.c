@@ -60,16 +60,7 @@ static ss_learner *learner_with_epochs(const char *spec, rig *r, ss_error *err)
              "[layer.post]\nsize = 1\nlearn_epochs = %s\n"
              "[projection.syn]\nfrom = pre\nto = post\nplastic = true\n",
              spec);
-    memset(r, 0, sizeof *r);
-    ss_test_write("pre.csv", "1,0\n");
-    r->cfg = ss_config_load(ss_test_write("epochs.ini", model), NULL, 0, err);
-    r->rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (r->cfg)
-        r->net = ss_network_from_config(r->cfg, r->rng, err);
-    if (r->net)
-        r->eng = ss_engine_alloc(r->net, r->rng, err);
-    if (r->eng)
-        r->learner = ss_learner_alloc(r->net, r->eng, r->cfg, err);
+    rig_build(r, "epochs.ini", model, "1,0\n", err);
     return r->learner;
 }
 
@@ -157,15 +148,9 @@ static void test_learning_gain_on_plastic_refused(void)
                         "[layer.post]\nsize = 1\n"
                         "[projection.syn]\nfrom = pre\nto = post\nplastic = true\n"
                         "learning_gain = 2\n";
-    memset(&r, 0, sizeof r);
     ss_error err;
-    ss_test_write("pre.csv", "1,0\n");
-    r.cfg = ss_config_load(ss_test_write("gain.ini", model), NULL, 0, &err);
-    CU_ASSERT_PTR_NOT_NULL_FATAL(r.cfg);
-    r.rng = gsl_rng_alloc(gsl_rng_mt19937);
-    r.net = ss_network_from_config(r.cfg, r.rng, &err);
-    r.eng = ss_engine_alloc(r.net, r.rng, &err);
-    CU_ASSERT_PTR_NULL(ss_learner_alloc(r.net, r.eng, r.cfg, &err));
+    CU_ASSERT_FALSE(rig_build(&r, "gain.ini", model, "1,0\n", &err));
+    CU_ASSERT_PTR_NOT_NULL_FATAL(r.eng); /* only the learner refused it */
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "gain.ini:11"));
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "fixed projections only"));
     rig_down(&r);

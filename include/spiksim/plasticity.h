@@ -42,6 +42,8 @@ int ss_stdp_params_from_config(ss_stdp_params *p, const ss_config *cfg, ss_error
  * (schedules); both clip to [w_min, w_max]. */
 float ss_stdp_on_post(const ss_stdp_params *p, float w, double x_pre, double eta_scale);
 float ss_stdp_on_pre(const ss_stdp_params *p, float w, double y_post, double eta_scale);
+/* w clipped to [w_min, w_max] (the teacher term's bound too). */
+float ss_stdp_clip(const ss_stdp_params *p, double w);
 
 /* Traces of one population. */
 typedef struct ss_trace_bank {

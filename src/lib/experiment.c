@@ -149,15 +149,16 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
         ss_classifier_set_log(c, stderr);
     /* learn_epochs beyond the run (a shortened --set train.epochs, say)
      * leaves a layer as it was drawn: say so once. */
-    for (size_t i = 0; rc == SS_OK && first && !opt->quiet && epochs > 0 &&
-                       i < ss_network_n_layers(ss_classifier_network(c));
-         i++) {
-        long from = ss_learner_first_epoch(ss_classifier_learner(c), i);
-        if (from > epochs)
-            fprintf(stderr,
-                    "spiksim: warning: layer '%s' learns from epoch %ld but [train] epochs = %ld: "
-                    "it will not learn\n",
-                    ss_layer_name(ss_network_layer(ss_classifier_network(c), i)), from, epochs);
+    if (rc == SS_OK && first && !opt->quiet && epochs > 0) {
+        ss_network *net = ss_classifier_network(c);
+        for (size_t i = 0; i < ss_network_n_layers(net); i++) {
+            long from = ss_learner_first_epoch(ss_classifier_learner(c), i);
+            if (from > epochs)
+                fprintf(stderr,
+                        "spiksim: warning: layer '%s' learns from epoch %ld but [train] epochs = "
+                        "%ld: it will not learn\n",
+                        ss_layer_name(ss_network_layer(net, i)), from, epochs);
+        }
     }
     /* Rasters and pictures come from the first fold. */
     if (rc == SS_OK && first && (opt->raster_path || opt->plot_dir)) {

@@ -143,11 +143,8 @@ static void teach(ss_learner *l, layer_state *ls, uint32_t i, double t_ms, doubl
         float *w = ss_projection_weights(pp->proj);
         for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++) {
             double x = pp->pre->scaled[pre[k]] * f;
-            if (x > 0) {
-                double v = w[syn[k]] + step * x;
-                w[syn[k]] = (float)(v < pp->stdp.w_min ? pp->stdp.w_min
-                                                       : (v > pp->stdp.w_max ? pp->stdp.w_max : v));
-            }
+            if (x > 0)
+                w[syn[k]] = ss_stdp_clip(&pp->stdp, w[syn[k]] + step * x);
         }
     }
 }
@@ -251,9 +248,7 @@ static void teach_presentation(ss_learner *l, layer_state *ls)
                 unsigned a = pp->arrivals[syn[k]];
                 if (!a)
                     continue;
-                double v = w[syn[k]] + step * a;
-                w[syn[k]] = (float)(v < pp->stdp.w_min ? pp->stdp.w_min
-                                                       : (v > pp->stdp.w_max ? pp->stdp.w_max : v));
+                w[syn[k]] = ss_stdp_clip(&pp->stdp, w[syn[k]] + step * a);
             }
         }
     }

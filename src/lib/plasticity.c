@@ -25,7 +25,7 @@ int ss_stdp_params_from_config(ss_stdp_params *p, const ss_config *cfg, ss_error
     return SS_OK;
 }
 
-static float clip(const ss_stdp_params *p, double w)
+float ss_stdp_clip(const ss_stdp_params *p, double w)
 {
     return (float)(w < p->w_min ? p->w_min : (w > p->w_max ? p->w_max : w));
 }
@@ -45,13 +45,13 @@ static double soft_bound(double distance, double mu)
 float ss_stdp_on_post(const ss_stdp_params *p, float w, double x_pre, double eta_scale)
 {
     double dw = p->eta * eta_scale * p->a_plus * x_pre * soft_bound(p->w_max - w, p->mu);
-    return clip(p, w + dw);
+    return ss_stdp_clip(p, w + dw);
 }
 
 float ss_stdp_on_pre(const ss_stdp_params *p, float w, double y_post, double eta_scale)
 {
     double dw = p->eta * eta_scale * p->a_minus * y_post * soft_bound(w - p->w_min, p->mu);
-    return clip(p, w - dw);
+    return ss_stdp_clip(p, w - dw);
 }
 
 ss_trace_bank *ss_trace_bank_alloc(size_t n, double tau_ms, int nearest)

@@ -4,6 +4,7 @@
 #define _POSIX_C_SOURCE 200809L
 #include "server_internal.h"
 
+#include <spiksim/encode.h>
 #include <spiksim/progress.h>
 
 #include <event2/thread.h>
@@ -492,10 +493,10 @@ ss_server *ss_server_start(const ss_server_options *opt, ss_error *err)
     s->log = opt->log ? opt->log : stderr;
     s->start_s = ss_now_s();
     if (opt->ds) {
-        double train_ms = ss_config_double(opt->cfg, "encoding", "presentation_ms");
-        double test_ms = ss_config_double(opt->cfg, "encoding", "test_presentation_ms");
-        s->presentation_ms = train_ms;
-        s->test_presentation_ms = test_ms > 0 ? test_ms : train_ms;
+        ss_encoder enc; /* only its windows: the features do not matter */
+        ss_encoder_init(&enc, opt->cfg, 0, NULL);
+        s->presentation_ms = ss_encoder_window_ms(&enc, 1);
+        s->test_presentation_ms = ss_encoder_window_ms(&enc, 0);
     } else {
         s->presentation_ms = s->test_presentation_ms = SS_SERVER_FREE_WINDOW_MS;
     }
