@@ -292,6 +292,56 @@ static void test_test_window(void)
     }
 }
 
+/* Queries: the same key gives the same input spikes (counts), another key
+ * other ones, and a query leaves evaluation passes as they were. */
+static void test_query_keys(void)
+{
+    ss_config *cfg = iris_binary("encoding.test_presentation_ms=250");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    ss_error err;
+    ss_dataset *ds = ss_dataset_load(cfg, &err);
+    ss_split *split = NULL;
+    CU_ASSERT_EQUAL_FATAL(ss_dataset_split_config(ds, cfg, 0, &split, &err), 0);
+    ss_classifier *c = ss_classifier_alloc(cfg, split->n_features, split->n_classes, 1, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    double before, after;
+    CU_ASSERT_EQUAL(ss_classifier_evaluate(c, split->test_x, split->test_y, split->n_test, NULL,
+                                           NULL, "test", &before, &err),
+                    0);
+    /* one row queried under keys 7, 7, 8 */
+    double x[12];
+    for (size_t k = 0; k < 3; k++)
+        memcpy(x + 4 * k, split->test_x, 4 * sizeof *x);
+    const uint64_t keys[3] = {7, 7, 8};
+    unsigned counts[6];
+    int pred[3];
+    CU_ASSERT_EQUAL(ss_classifier_query(c, x, 3, keys, counts, pred, &err), 0);
+    CU_ASSERT_EQUAL(counts[0], counts[2]);
+    CU_ASSERT_EQUAL(counts[1], counts[3]);
+    CU_ASSERT_EQUAL(pred[0], pred[1]);
+    /* The input spikes of key 8 differ from key 7's: with hundreds of input
+     * spikes in 250 ms, the hidden layer's total spike count differs. */
+    uint64_t spikes[3];
+    size_t hidden = 2; /* input, label, hidden1 in file order */
+    for (size_t k = 0; k < 3; k++) {
+        uint64_t s0 = ss_engine_layer_spikes(ss_classifier_engine(c), 0);
+        uint64_t h0 = ss_engine_layer_spikes(ss_classifier_engine(c), hidden);
+        CU_ASSERT_EQUAL(ss_classifier_query(c, x + 4 * k, 1, keys + k, counts, NULL, &err), 0);
+        spikes[k] = (ss_engine_layer_spikes(ss_classifier_engine(c), 0) - s0) * 1000 +
+                    ss_engine_layer_spikes(ss_classifier_engine(c), hidden) - h0;
+    }
+    CU_ASSERT_EQUAL(spikes[0], spikes[1]);
+    CU_ASSERT_NOT_EQUAL(spikes[0], spikes[2]);
+    CU_ASSERT_EQUAL(ss_classifier_evaluate(c, split->test_x, split->test_y, split->n_test, NULL,
+                                           NULL, "test", &after, &err),
+                    0);
+    CU_ASSERT_EQUAL(before, after);
+    ss_classifier_free(c);
+    ss_split_free(split);
+    ss_dataset_free(ds);
+    ss_config_free(cfg);
+}
+
 static void test_checkpoint_restores(void)
 {
     ss_config *cfg = iris_binary(NULL);
@@ -341,6 +391,7 @@ int main(void)
         {"normalisation and homeostasis", test_normalise_and_homeostasis},
         {"learns IRIS, seeded", test_learns_iris},
         {"test presentations last test_presentation_ms", test_test_window},
+        {"queries: one key, one draw", test_query_keys},
         {"checkpoint restores a trained network", test_checkpoint_restores},
         {NULL, NULL},
     };

@@ -13,6 +13,7 @@
 #include <signal.h>
 #include <stdio.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <spiksim/checkpoint.h>
 #include <spiksim/config.h>
 #include <spiksim/dataset.h>
@@ -76,6 +77,17 @@ void ss_classifier_get_listener(const ss_classifier *c, ss_presentation_fn *fn, 
  * plasticity learns.  Fills out (may be NULL). */
 int ss_classifier_present(ss_classifier *c, const double *features, int label, int train,
                           ss_presentation *out, ss_error *err);
+
+/* Queries with plasticity off, as an attack sees the network: presents the
+ * n feature rows x (n x n_features) one by one, the input spikes of row i
+ * drawn from the noise stream named by noise_keys[i] (the same key gives the
+ * same input spikes for the same features; different keys, independent
+ * draws).  counts receives n x n_classes output spike counts and predicted
+ * (may be NULL) the n predicted classes (-1: silent).  Listeners are not told
+ * (these are not passes of the run); the running input stream of training
+ * and evaluation is left as it was. */
+int ss_classifier_query(ss_classifier *c, const double *x, size_t n, const uint64_t *noise_keys,
+                        unsigned *counts, int *predicted, ss_error *err);
 
 /* Accuracy over n samples (plasticity off); fills confusion when not NULL. */
 int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size_t n,

@@ -299,6 +299,45 @@ int ss_classifier_present(ss_classifier *c, const double *features, int label, i
     return rc;
 }
 
+/* One 64-bit value from a seed and a key (splitmix64's finaliser), to seed
+ * a query's own input stream. */
+static unsigned long mix_key(unsigned long seed, uint64_t key)
+{
+    uint64_t z = (uint64_t)seed * 0x9e3779b97f4a7c15ULL + key + 0x632be59bd9b4e019ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return (unsigned long)(z ^ (z >> 31));
+}
+
+int ss_classifier_query(ss_classifier *c, const double *x, size_t n, const uint64_t *noise_keys,
+                        unsigned *counts, int *predicted, ss_error *err)
+{
+    size_t nf = c->enc.n_features;
+    ss_learner_set_enabled(c->learner, 0);
+    /* The query's spikes come from a copy of the running stream's state,
+     * which is put back afterwards: queries change nothing else. */
+    gsl_rng *saved = gsl_rng_clone(c->build_rng);
+    if (!saved)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    ss_presentation_fn listen = c->listen;
+    c->listen = NULL;
+    int rc = SS_OK;
+    for (size_t i = 0; i < n && rc == SS_OK; i++) {
+        gsl_rng_set(c->build_rng, mix_key(c->seed, noise_keys[i]));
+        ss_presentation p;
+        rc = ss_classifier_present(c, x + i * nf, -1, 0, &p, err);
+        if (rc != SS_OK)
+            break;
+        memcpy(counts + i * c->n_classes, p.counts, c->n_classes * sizeof *counts);
+        if (predicted)
+            predicted[i] = p.predicted;
+    }
+    c->listen = listen;
+    gsl_rng_memcpy(c->build_rng, saved);
+    gsl_rng_free(saved);
+    return rc;
+}
+
 static int evaluate_pass(ss_classifier *c, const double *x, const int *y, size_t n,
                          ss_confusion *confusion, ss_progress *progress, const char *phase,
                          ss_pass kind, double *accuracy, ss_error *err)
