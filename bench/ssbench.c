@@ -17,10 +17,7 @@
 
 static int write_synapses(const ss_config *cfg, unsigned long seed, const char *path, ss_error *err)
 {
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(rng, seed);
-    ss_network *net = ss_network_from_config(cfg, rng, err);
-    gsl_rng_free(rng);
+    ss_network *net = ss_network_from_config(cfg, seed, err);
     if (!net)
         return err->code;
     FILE *fp = fopen(path, "w");

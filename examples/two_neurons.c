@@ -17,7 +17,6 @@ static void print_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
 int main(void)
 {
     ss_error err = {0};
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     ss_network *net = ss_network_alloc();
 
     ss_neuron_params a;
@@ -39,7 +38,8 @@ int main(void)
     }
     printf("A alone fires every %.6f ms\n", ss_lif_isi_ms(&a));
 
-    ss_engine *eng = ss_engine_alloc(net, rng, &err);
+    ss_engine_options opt = {.seed = 1, .threads = 1};
+    ss_engine *eng = ss_engine_alloc(net, &opt, &err);
     if (!eng || ss_engine_add_observer(eng, print_spike, net) || ss_engine_run(eng, 100.0, &err)) {
         fprintf(stderr, "two_neurons: %s\n", err.msg);
         return 1;
@@ -51,6 +51,5 @@ int main(void)
     int ok = ss_engine_layer_spikes(eng, (size_t)lb) > 0;
     ss_engine_free(eng);
     ss_network_free(net);
-    gsl_rng_free(rng);
     return ok ? 0 : 1;
 }

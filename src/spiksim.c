@@ -17,7 +17,6 @@
 #include <spiksim/config.h>
 #include <spiksim/json.h>
 #include <spiksim/dataset.h>
-#include <gsl/gsl_rng.h>
 #include <spiksim/engine.h>
 #include <spiksim/figures.h>
 #include <spiksim/learn.h>
@@ -47,6 +46,7 @@ typedef struct cli_opts {
     int verbosity;     /* 0 quiet, 1 normal, 2 verbose */
     const char *serve; /* --serve [ADDR:]PORT */
     int serve_after;
+    long threads; /* --threads N, -1: not given */
 } cli_opts;
 
 /* Set by SIGINT/SIGTERM; the run stops after the current sample. */
@@ -69,6 +69,9 @@ static const char usage_text[] =
     "                               network summary, simulate nothing\n"
     "      --seed N                 seed every random choice (overrides\n"
     "                               [simulation] seed)\n"
+    "      --threads N              run on N threads (overrides [simulation]\n"
+    "                               threads; 0: every online core, the default);\n"
+    "                               results are the same for any N\n"
     "      --json FILE              write the results as JSON to FILE\n"
     "      --save FILE              save the trained network (weights, thresholds,\n"
     "                               shape) to a checkpoint FILE\n"
@@ -114,7 +117,8 @@ enum {
     OPT_SERVE,
     OPT_SERVE_AFTER,
     OPT_HELP_MODEL,
-    OPT_VERSION
+    OPT_VERSION,
+    OPT_THREADS
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -132,6 +136,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         {"set", required_argument, NULL, 's'},
         {"check", no_argument, NULL, 'c'},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"json", required_argument, NULL, OPT_JSON},
         {"save", required_argument, NULL, OPT_SAVE},
         {"load", required_argument, NULL, OPT_LOAD},
@@ -154,6 +159,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     };
     ss_error err;
     o->verbosity = 1;
+    o->threads = -1;
     ss_raster_request_default(&o->raster);
     o->sets = calloc((size_t)argc, sizeof *o->sets);
     if (!o->sets) {
@@ -177,6 +183,14 @@ static int parse_args(int argc, char **argv, cli_opts *o)
                 return usage_error("--seed: '%s' is not a whole number in [0, 2147483647]", optarg);
             o->seed = (unsigned long)v;
             o->seed_given = 1;
+            break;
+        }
+        case OPT_THREADS: {
+            char *end;
+            unsigned long long v = strtoull(optarg, &end, 10);
+            if (*optarg == '\0' || *end != '\0' || optarg[0] == '-' || v > 4096)
+                return usage_error("--threads: '%s' is not a whole number in [0, 4096]", optarg);
+            o->threads = (long)v;
             break;
         }
         case OPT_SAVE:
@@ -390,6 +404,12 @@ static void print_run_stats(const ss_run_stats *st)
            "events/s\n",
            st->net.n_synapses, st->net.bytes_per_synapse, st->build_s, st->run_s,
            st->syn_events_per_s);
+    printf("  partitions %u on %u thread%s, window ", st->plan.partitions, st->plan.threads,
+           st->plan.threads == 1 ? "" : "s");
+    if (isinf(st->plan.window_ms))
+        printf("none\n");
+    else
+        printf("%g ms\n", st->plan.window_ms);
 }
 
 /* Free-running results as JSON: the run's figures and per-layer rates. */
@@ -446,9 +466,34 @@ static int write_run_json(const ss_config *cfg, const ss_run_stats *st, const ch
     return ss_atomic_file_commit(af, err);
 }
 
+/* Partitions, threads and window of a run, for --check and run summaries. */
+static void print_plan(const ss_network *net, const ss_engine_plan *plan, const char *indent)
+{
+    printf("%spartitions: %u on %u thread%s; window (d_min) ", indent, plan->partitions,
+           plan->threads, plan->threads == 1 ? "" : "s");
+    if (isinf(plan->window_ms))
+        printf("none (no projection between neuron layers)\n");
+    else
+        printf("%g ms\n", plan->window_ms);
+    if (plan->zero_delay >= 0)
+        printf("%s  (one partition: projection '%s' has zero delay between neuron layers)\n",
+               indent, ss_projection_name(ss_network_projection(net, (size_t)plan->zero_delay)));
+}
+
+/* Says once on stderr why a run asked for threads uses one partition. */
+static void warn_plan(const ss_network *net, const ss_engine_plan *plan, unsigned threads)
+{
+    if (plan->zero_delay >= 0 && threads != 1)
+        fprintf(stderr,
+                "spiksim: note: projection '%s' has zero delay between neuron layers: the "
+                "network runs on one partition\n",
+                ss_projection_name(ss_network_projection(net, (size_t)plan->zero_delay)));
+}
+
 /* Free-running runs capture spikes for --raster and --plot-dir through this. */
 typedef struct free_capture {
     const cli_opts *o;
+    long threads; /* [simulation] threads */
     ss_capture *cap;
     ss_server *server; /* --serve */
 } free_capture;
@@ -456,6 +501,10 @@ typedef struct free_capture {
 static int attach_capture(void *ctx, ss_network *net, ss_engine *eng, ss_error *err)
 {
     free_capture *fc = ctx;
+    ss_engine_plan plan;
+    ss_engine_get_plan(eng, &plan);
+    if (fc->o->verbosity > 0)
+        warn_plan(net, &plan, (unsigned)fc->threads);
     if (fc->server && ss_server_watch_free(fc->server, net, eng, err) != SS_OK)
         return err->code;
     if (!fc->o->raster_path && !fc->o->plot_dir)
@@ -486,12 +535,11 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
         return fail(err);
     ss_run_stats st;
     memset(&st, 0, sizeof st);
-    free_capture fc = {o, NULL, serve_start(cfg, o, NULL, run_seed(cfg, o), err)};
+    free_capture fc = {o, ss_config_int(cfg, "simulation", "threads"), NULL,
+                       serve_start(cfg, o, NULL, run_seed(cfg, o), err)};
     if (o->serve && !fc.server)
         return fail(err);
-    int want = o->raster_path || o->plot_dir || fc.server;
-    int rc = ss_simulate_free_with(cfg, run_seed(cfg, o), NULL, want ? attach_capture : NULL, &fc,
-                                   &st, err);
+    int rc = ss_simulate_free_with(cfg, run_seed(cfg, o), NULL, attach_capture, &fc, &st, err);
     if (rc == SS_OK && o->raster_path)
         rc = ss_figures_raster(fc.cap, o->raster_path, o->raster_format, o->raster.max_spikes,
                                stderr, err);
@@ -550,21 +598,21 @@ static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
         if (!ds)
             return fail(err);
     }
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng) {
-        ss_dataset_free(ds);
-        ss_error_set(err, SS_ENOMEM, "out of memory");
-        return fail(err);
-    }
-    gsl_rng_set(rng, run_seed(cfg, o));
-    ss_network *net = ss_network_from_config(cfg, rng, err);
+    ss_network *net = ss_network_from_config(cfg, run_seed(cfg, o), err);
     int rc = net ? SS_OK : err->code;
-    if (net && o->verbosity > 0)
+    if (net && o->verbosity > 0) {
         print_network_summary(cfg, net);
+        ss_engine_options eo = {.seed = run_seed(cfg, o),
+                                .threads = (unsigned)ss_config_int(cfg, "simulation", "threads")};
+        ss_engine_plan plan;
+        ss_engine_plan_for(net, &eo, &plan);
+        print_plan(net, &plan, "");
+    }
     /* A classifier's learning keys (learn_epochs, learning_gain, teacher
      * lines) are read when its learner is built: build one to check them. */
     if (rc == SS_OK && ds) {
-        ss_engine *eng = ss_engine_alloc(net, rng, err);
+        ss_engine_options one = {.seed = run_seed(cfg, o), .threads = 1};
+        ss_engine *eng = ss_engine_alloc(net, &one, err);
         ss_learner *l = eng ? ss_learner_alloc(net, eng, cfg, err) : NULL;
         rc = l ? SS_OK : err->code;
         ss_learner_free(l);
@@ -579,7 +627,6 @@ static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
             fclose(out);
     }
     ss_network_free(net);
-    gsl_rng_free(rng);
     ss_dataset_free(ds);
     return rc == SS_OK ? 0 : fail(err);
 }
@@ -599,6 +646,16 @@ int main(int argc, char **argv)
         fprintf(stderr, "spiksim: %s\n", err.msg);
         free(o.sets);
         return ss_error_exit_status(err.code);
+    }
+    if (o.threads >= 0) {
+        char set[64];
+        snprintf(set, sizeof set, "simulation.threads=%ld", o.threads);
+        if (ss_config_set(cfg, set, &err) != SS_OK) {
+            fprintf(stderr, "spiksim: %s\n", err.msg);
+            ss_config_free(cfg);
+            free(o.sets);
+            return ss_error_exit_status(err.code);
+        }
     }
     if (o.check) {
         status = check_model(cfg, &o, &err);

@@ -8,14 +8,20 @@
 
 int rig_build(rig *r, const char *ini_name, const char *model, const char *pre_csv, ss_error *err)
 {
+    return rig_build_parts(r, ini_name, model, pre_csv, 1, 0, err);
+}
+
+int rig_build_parts(rig *r, const char *ini_name, const char *model, const char *pre_csv,
+                    unsigned threads, unsigned partitions, ss_error *err)
+{
     memset(r, 0, sizeof *r);
     ss_test_write("pre.csv", pre_csv);
     r->cfg = ss_config_load(ss_test_write(ini_name, model), NULL, 0, err);
-    r->rng = gsl_rng_alloc(gsl_rng_mt19937);
     if (r->cfg)
-        r->net = ss_network_from_config(r->cfg, r->rng, err);
+        r->net = ss_network_from_config(r->cfg, 0, err);
+    ss_engine_options opt = {.seed = 0, .threads = threads, .partitions = partitions};
     if (r->net)
-        r->eng = ss_engine_alloc(r->net, r->rng, err);
+        r->eng = ss_engine_alloc(r->net, &opt, err);
     if (r->eng)
         r->learner = ss_learner_alloc(r->net, r->eng, r->cfg, err);
     return r->learner != NULL;
@@ -36,7 +42,6 @@ void rig_down(rig *r)
     ss_engine_free(r->eng);
     ss_network_free(r->net);
     ss_config_free(r->cfg);
-    gsl_rng_free(r->rng);
 }
 
 float rig_weight(rig *r, size_t k)

@@ -5,17 +5,9 @@
 #include <spiksim/config.h>
 #include <spiksim/network.h>
 
-#include <gsl/gsl_rng.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-
-static gsl_rng *rng_seeded(unsigned long seed)
-{
-    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(r, seed);
-    return r;
-}
 
 static ss_network *two_layers(size_t n_pre, size_t n_post, int same)
 {
@@ -45,74 +37,69 @@ static void check_rows(const ss_projection *p, size_t n_pre, size_t n_post)
 static void test_all_and_one_to_one(void)
 {
     ss_error err = {0};
-    gsl_rng *r = rng_seeded(1);
     ss_network *net = two_layers(7, 5, 0);
     ss_projection_spec s;
     ss_projection_spec_default(&s);
-    CU_ASSERT_EQUAL(ss_network_connect(net, "all", 0, 1, &s, r, &err), 0);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "all", 0, 1, &s, 1, &err), 0);
     CU_ASSERT_EQUAL(ss_projection_n_synapses(ss_network_projection(net, 0)), 35);
     check_rows(ss_network_projection(net, 0), 7, 5);
     /* all onto itself without autapses: n(n-1) */
-    CU_ASSERT_EQUAL(ss_network_connect(net, "self", 0, 0, &s, r, &err), 1);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "self", 0, 0, &s, 1, &err), 1);
     ss_projection *p = ss_network_projection(net, 1);
     CU_ASSERT_EQUAL(ss_projection_n_synapses(p), 42);
     for (size_t i = 0; i < 7; i++)
         for (uint32_t k = ss_projection_row_ptr(p)[i]; k < ss_projection_row_ptr(p)[i + 1]; k++)
             CU_ASSERT_NOT_EQUAL(ss_projection_targets(p)[k], i);
     s.autapses = 1;
-    CU_ASSERT_EQUAL(ss_network_connect(net, "self2", 0, 0, &s, r, &err), 2);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "self2", 0, 0, &s, 1, &err), 2);
     CU_ASSERT_EQUAL(ss_projection_n_synapses(ss_network_projection(net, 2)), 49);
     s.connect = SS_CONNECT_ONE_TO_ONE;
-    CU_ASSERT_EQUAL(ss_network_connect(net, "diag", 0, 0, &s, r, &err), 3);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "diag", 0, 0, &s, 1, &err), 3);
     CU_ASSERT_EQUAL(ss_projection_n_synapses(ss_network_projection(net, 3)), 7);
-    CU_ASSERT_EQUAL(ss_network_connect(net, "bad", 0, 1, &s, r, &err), SS_ECONFIG);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "bad", 0, 1, &s, 1, &err), SS_ECONFIG);
     CU_ASSERT(strstr(err.msg, "one size") != NULL);
-    CU_ASSERT_EQUAL(ss_network_connect(net, "all", 0, 1, &s, r, &err), SS_ECONFIG); /* name */
+    CU_ASSERT_EQUAL(ss_network_connect(net, "all", 0, 1, &s, 1, &err), SS_ECONFIG); /* name */
     CU_ASSERT_EQUAL(ss_network_find_projection(net, "diag"), 3);
     CU_ASSERT_EQUAL(ss_network_find_layer(net, "b"), 1);
     CU_ASSERT_EQUAL(ss_network_find_layer(net, "zz"), -1);
     ss_network_free(net);
-    gsl_rng_free(r);
 }
 
 static void test_fixed_prob(void)
 {
     ss_error err = {0};
-    gsl_rng *r = rng_seeded(2);
     ss_network *net = two_layers(400, 300, 0);
     ss_projection_spec s;
     ss_projection_spec_default(&s);
     s.connect = SS_CONNECT_FIXED_PROB;
     s.p = 0.1;
-    CU_ASSERT_EQUAL(ss_network_connect(net, "p", 0, 1, &s, r, &err), 0);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "p", 0, 1, &s, 1, &err), 0);
     size_t n = ss_projection_n_synapses(ss_network_projection(net, 0));
     /* 12000 expected, sd ~104: 5 sd */
     CU_ASSERT(n > 11480 && n < 12520);
     check_rows(ss_network_projection(net, 0), 400, 300);
     s.p = 0;
-    CU_ASSERT_EQUAL(ss_network_connect(net, "none", 0, 1, &s, r, &err), 1);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "none", 0, 1, &s, 1, &err), 1);
     CU_ASSERT_EQUAL(ss_projection_n_synapses(ss_network_projection(net, 1)), 0);
     s.p = 1;
-    CU_ASSERT_EQUAL(ss_network_connect(net, "full", 0, 0, &s, r, &err), 2);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "full", 0, 0, &s, 1, &err), 2);
     CU_ASSERT_EQUAL(ss_projection_n_synapses(ss_network_projection(net, 2)), 400 * 399);
     s.p = 1.5;
     const char *bad = NULL;
     CU_ASSERT_EQUAL(ss_projection_spec_check(&s, &bad, &err), SS_ECONFIG);
     CU_ASSERT_STRING_EQUAL(bad, "p");
     ss_network_free(net);
-    gsl_rng_free(r);
 }
 
 static void test_fixed_indegree(void)
 {
     ss_error err = {0};
-    gsl_rng *r = rng_seeded(3);
     ss_network *net = two_layers(50, 50, 1);
     ss_projection_spec s;
     ss_projection_spec_default(&s);
     s.connect = SS_CONNECT_FIXED_INDEGREE;
     s.indegree = 49;
-    CU_ASSERT_EQUAL(ss_network_connect(net, "k", 0, 0, &s, r, &err), 0);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "k", 0, 0, &s, 1, &err), 0);
     ss_projection *p = ss_network_projection(net, 0);
     CU_ASSERT_EQUAL(ss_projection_build_incoming(p, &err), 0);
     const uint32_t *in = ss_projection_in_ptr(p), *pre = ss_projection_in_pre(p),
@@ -129,25 +116,23 @@ static void test_fixed_indegree(void)
         }
     }
     s.indegree = 50; /* without autapses only 49 candidates */
-    CU_ASSERT_EQUAL(ss_network_connect(net, "k2", 0, 0, &s, r, &err), SS_ECONFIG);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "k2", 0, 0, &s, 1, &err), SS_ECONFIG);
     s.indegree = 10;
-    CU_ASSERT_EQUAL(ss_network_connect(net, "k3", 0, 0, &s, r, &err), 1);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "k3", 0, 0, &s, 1, &err), 1);
     CU_ASSERT_EQUAL(ss_projection_n_synapses(ss_network_projection(net, 1)), 500);
     ss_network_free(net);
-    gsl_rng_free(r);
 }
 
 static void test_weights_and_delays(void)
 {
     ss_error err = {0};
-    gsl_rng *r = rng_seeded(4);
     ss_network *net = two_layers(100, 100, 0);
     ss_projection_spec s;
     ss_projection_spec_default(&s);
     s.weight_dist = SS_WEIGHT_UNIFORM;
     s.weight_min = -1;
     s.weight_max = 3;
-    ss_network_connect(net, "u", 0, 1, &s, r, &err);
+    ss_network_connect(net, "u", 0, 1, &s, 1, &err);
     s.weight_dist = SS_WEIGHT_NORMAL;
     s.weight = 0.5;
     s.weight_sd = 1;
@@ -155,7 +140,7 @@ static void test_weights_and_delays(void)
     s.weight_max = 1;
     s.delay_ms = 1;
     s.delay_max_ms = 3;
-    ss_network_connect(net, "n", 0, 1, &s, r, &err);
+    ss_network_connect(net, "n", 0, 1, &s, 1, &err);
     ss_projection *pu = ss_network_projection(net, 0), *pn = ss_network_projection(net, 1);
     double mean = 0;
     for (size_t k = 0; k < 10000; k++) {
@@ -194,9 +179,8 @@ static void test_weights_and_delays(void)
     /* bounds that hold almost none of the normal: refused, not looped on */
     s.weight = 10;
     s.weight_sd = 0.1;
-    CU_ASSERT_EQUAL(ss_network_connect(net, "far", 0, 1, &s, r, &err), SS_ECONFIG);
+    CU_ASSERT_EQUAL(ss_network_connect(net, "far", 0, 1, &s, 1, &err), SS_ECONFIG);
     ss_network_free(net);
-    gsl_rng_free(r);
 }
 
 static void test_explicit_synapses(void)
@@ -240,9 +224,7 @@ static ss_network *build(const char *text, ss_error *err)
     ss_config *cfg = ss_config_load(path, NULL, 0, err);
     if (!cfg)
         return NULL;
-    gsl_rng *r = rng_seeded(1);
-    ss_network *net = ss_network_from_config(cfg, r, err);
-    gsl_rng_free(r);
+    ss_network *net = ss_network_from_config(cfg, 1, err);
     ss_config_free(cfg);
     return net;
 }
@@ -252,8 +234,7 @@ static void test_bench4_model(void)
     ss_error err = {0};
     ss_config *cfg = ss_config_load(ss_test_src("models/bench4.ini"), NULL, 0, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-    gsl_rng *r = rng_seeded(1);
-    ss_network *net = ss_network_from_config(cfg, r, &err);
+    ss_network *net = ss_network_from_config(cfg, 1, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(net);
     CU_ASSERT_EQUAL(ss_network_n_layers(net), 2);
     CU_ASSERT_EQUAL(ss_network_n_neurons(net), 4000);
@@ -273,10 +254,8 @@ static void test_bench4_model(void)
     CU_ASSERT_DOUBLE_EQUAL(ss_projection_delay_ms(ie), 0.1, 0);
     ss_network_free(net);
     /* same seed, same network; another seed, another */
-    gsl_rng_set(r, 1);
-    ss_network *a = ss_network_from_config(cfg, r, &err);
-    gsl_rng_set(r, 2);
-    ss_network *b = ss_network_from_config(cfg, r, &err);
+    ss_network *a = ss_network_from_config(cfg, 1, &err);
+    ss_network *b = ss_network_from_config(cfg, 2, &err);
     ss_network_summary sa, sb;
     ss_network_summarize(a, &sa);
     ss_network_summarize(b, &sb);
@@ -284,7 +263,6 @@ static void test_bench4_model(void)
     CU_ASSERT_NOT_EQUAL(sa.n_synapses, sb.n_synapses);
     ss_network_free(a);
     ss_network_free(b);
-    gsl_rng_free(r);
     ss_config_free(cfg);
 }
 

@@ -95,11 +95,10 @@ static void on_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
 static void test_poisson_statistics(void)
 {
     ss_error err = {0};
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    gsl_rng_set(rng, 2024);
     ss_network *net = ss_network_alloc();
     ss_network_add_poisson(net, "p", 20, 40, 100, &err);
-    ss_engine *eng = ss_engine_alloc(net, rng, &err);
+    ss_engine_options opt = {.seed = 2024, .threads = 1};
+    ss_engine *eng = ss_engine_alloc(net, &opt, &err);
     double last[20];
     for (int i = 0; i < 20; i++)
         last[i] = -1;
@@ -116,19 +115,17 @@ static void test_poisson_statistics(void)
     CU_ASSERT_DOUBLE_EQUAL(sd / mean, 1.0, rel);
     ss_engine_free(eng);
     ss_network_free(net);
-    gsl_rng_free(rng);
 }
 
 static void test_regular_and_file_layers(void)
 {
     ss_error err = {0};
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
     ss_network *net = ss_network_alloc();
     ss_network_add_regular(net, "r", 1, 0.1, 3, &err);
     const double t[3] = {0.5, 0.5, 2};
     const uint32_t n[3] = {1, 0, 1};
     CU_ASSERT_EQUAL(ss_network_add_spike_train(net, "f", 2, t, n, 3, &err), 1);
-    ss_engine *eng = ss_engine_alloc(net, rng, &err);
+    ss_engine *eng = ss_engine_alloc(net, NULL, &err);
     double times[20000];
     uint32_t who[20000];
     isi_log l = {NULL, 0, 0, 0, 0, times, who};
@@ -147,7 +144,6 @@ static void test_regular_and_file_layers(void)
         CU_ASSERT_EQUAL(times[k], 3 + (double)k * 0.1);
     ss_engine_free(eng);
     ss_network_free(net);
-    gsl_rng_free(rng);
 }
 
 int main(void)

@@ -8,12 +8,19 @@
  * projection after that projection's delay.  See docs/engine.md for how the
  * queue is organised and why.
  *
- *     ss_engine *eng = ss_engine_alloc(net, rng, &err);
+ *     ss_engine_options opt = {.seed = 1, .threads = 2};
+ *     ss_engine *eng = ss_engine_alloc(net, &opt, &err);
  *     ss_engine_add_observer(eng, on_spike, ctx);   // recorders, servers
  *     ss_engine_run(eng, 1000.0, &err);              // events before t = 1000 ms
  *     ss_engine_reset(eng);                          // next sample from t = 0
  *
- * The engine keeps pointers to net and rng, which must outlive it; it writes
+ * With several threads the network is split into partitions that run in
+ * parallel, in windows of the smallest delay between neuron layers
+ * (docs/parallel.md); every result is the same as with one thread, bit for
+ * bit.  Random draws (Poisson sources, initial potentials) come from streams
+ * keyed by the seed, the run stream (ss_engine_set_stream) and the neuron.
+ *
+ * The engine keeps a pointer to net, which must outlive it; it writes
  * nothing in net except synaptic weights, and only through plasticity hooks.
  */
 #ifndef SPIKSIM_ENGINE_H
@@ -22,7 +29,6 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <gsl/gsl_rng.h>
 #include <spiksim/config.h>
 #include <spiksim/error.h>
 #include <spiksim/network.h>
@@ -34,10 +40,43 @@ extern "C" {
 
 typedef struct ss_engine ss_engine;
 
-/* An engine for net at time 0, neurons initialised by their v_init rule
- * (uniform draws come from rng).  NULL with err set on failure. */
-ss_engine *ss_engine_alloc(ss_network *net, gsl_rng *rng, ss_error *err);
+typedef struct ss_engine_options {
+    unsigned long seed;  /* keys every random draw of the engine */
+    unsigned threads;    /* 0: every online core; 1: the caller's thread only */
+    unsigned partitions; /* 0: one per thread (tests use more, to check independence) */
+} ss_engine_options;
+
+/* How a network will be run: partitions, threads, and the window d_min
+ * (the smallest delay of a projection between neuron layers; INFINITY when
+ * there is none).  A zero-delay projection between neuron layers cannot be
+ * windowed: such a network runs on one partition, and zero_delay names the
+ * first such projection (-1 when there is none). */
+typedef struct ss_engine_plan {
+    unsigned partitions, threads;
+    double window_ms;
+    long zero_delay;
+} ss_engine_plan;
+
+void ss_engine_plan_for(const ss_network *net, const ss_engine_options *opt, ss_engine_plan *plan);
+
+/* An engine for net at time 0, neurons initialised by their v_init rule;
+ * opt NULL: seed 0, one thread.  NULL with err set on failure. */
+ss_engine *ss_engine_alloc(ss_network *net, const ss_engine_options *opt, ss_error *err);
 void ss_engine_free(ss_engine *eng);
+void ss_engine_get_plan(const ss_engine *eng, ss_engine_plan *plan);
+/* Windows run so far on every thread, and on the calling thread alone: the
+ * engine times both and keeps the faster (results do not depend on it). */
+void ss_engine_window_counts(const ss_engine *eng, uint64_t *parallel, uint64_t *serial);
+/* Partition q's block of a layer: neurons [*first, *end) of it. */
+void ss_engine_partition_block(const ss_engine *eng, unsigned q, size_t layer, size_t *first,
+                               size_t *end);
+
+/* Names the run stream of the draws to come (default 0): Poisson spikes and
+ * the initial potentials of the next resets are drawn from streams keyed by
+ * (seed, stream, neuron), so the same stream gives the same input spikes
+ * however the run is split.  A classifier gives each presentation its own
+ * stream.  Resets count from 0 again. */
+void ss_engine_set_stream(ss_engine *eng, uint64_t stream);
 
 /* Processes every event with time < t_end_ms in (time, kind, id) order, then
  * sets the clock to t_end_ms.  0, SS_EINTR (see ss_engine_set_interrupt),
@@ -55,10 +94,16 @@ void ss_engine_reset(ss_engine *eng);
 typedef void (*ss_spike_fn)(void *ctx, size_t layer, size_t neuron, double t_ms);
 
 /* fn(ctx, ...) is called on every spike emitted, by neurons and sources, in
- * processing order.  Observers may read the engine but must not change it.
- * 0 or SS_ENOMEM. */
+ * processing order (with several partitions: the same order, at the end of
+ * each window, on the thread that called ss_engine_run).  Observers must not
+ * change the engine, nor read its state other than through
+ * ss_engine_get_counters().  0 or SS_ENOMEM. */
 int ss_engine_add_observer(ss_engine *eng, ss_spike_fn fn, void *ctx);
 void ss_engine_remove_observer(ss_engine *eng, ss_spike_fn fn, void *ctx);
+size_t ss_engine_n_observers(const ss_engine *eng);
+/* Calls every observer with a spike that another engine running the same
+ * network emitted (a classifier's evaluation threads), as if this one had. */
+void ss_engine_replay_spike(ss_engine *eng, size_t layer, size_t neuron, double t_ms);
 
 /* ---- plasticity hooks ---- */
 
@@ -66,13 +111,17 @@ void ss_engine_remove_observer(ss_engine *eng, ss_spike_fn fn, void *ctx);
  * first_syn + n) of a projection (one row, or the part of it sharing one
  * individual delay), before they act: a hook may rewrite their weights in
  * ss_projection_weights() and the new values are the ones delivered. */
-typedef void (*ss_pre_fn)(void *ctx, size_t projection, uint32_t pre, double t_ms, size_t first_syn,
-                          size_t n);
-/* One hook per projection; fn NULL removes it. */
+typedef void (*ss_pre_fn)(void *ctx, unsigned part, size_t projection, uint32_t pre, double t_ms,
+                          size_t first_syn, size_t n);
+/* One hook per projection; fn NULL removes it.  Hooks run in the thread of
+ * the partition of the postsynaptic neurons (part), and the synapses they
+ * are given all have their target in that partition. */
 void ss_engine_set_pre_hook(ss_engine *eng, size_t projection, ss_pre_fn fn, void *ctx);
-/* Called on every spike of the layer's neurons, before the observers and
- * before the spike is sent on; one hook per layer, fn NULL removes it. */
-void ss_engine_set_post_hook(ss_engine *eng, size_t layer, ss_spike_fn fn, void *ctx);
+/* Called on every spike of the layer's neurons, in the neuron's partition,
+ * before the spike is sent on; neuron is its index in the layer; one hook
+ * per layer, fn NULL removes it. */
+typedef void (*ss_post_fn)(void *ctx, unsigned part, size_t layer, size_t neuron, double t_ms);
+void ss_engine_set_post_hook(ss_engine *eng, size_t layer, ss_post_fn fn, void *ctx);
 
 /* ---- input from outside ---- */
 
@@ -101,8 +150,11 @@ double ss_engine_potential(const ss_engine *eng, size_t layer, size_t neuron);
 typedef struct ss_engine_counters {
     uint64_t spikes;     /* emitted by neurons and sources */
     uint64_t syn_events; /* synapses activated by arriving spikes */
-    uint64_t deliveries; /* arriving (spike, projection) pairs */
-    uint64_t events;     /* events taken from the queue */
+    /* Work done, which depends on the partitioning (a row split over two
+     * partitions is two deliveries, a source simulated in each partition
+     * makes events in each): */
+    uint64_t deliveries; /* arriving (spike, projection part) pairs */
+    uint64_t events;     /* events taken from the queues */
 } ss_engine_counters;
 
 void ss_engine_get_counters(const ss_engine *eng, ss_engine_counters *c);
@@ -133,12 +185,13 @@ typedef struct ss_run_stats {
     double wall_s;           /* everything, raster file included */
     double syn_events_per_s; /* syn_events / run_s */
     ss_network_summary net;
+    ss_engine_plan plan; /* partitions, threads, window */
     size_t n_layers;
     ss_layer_stats *layers;
 } ss_run_stats;
 
-/* Runs a model without [data] (bench4, say): builds its network with a
- * mt19937 RNG seeded with seed, simulates [simulation] duration_ms and, when
+/* Runs a model without [data] (bench4, say): builds its network from seed,
+ * simulates [simulation] duration_ms on [simulation] threads and, when
  * raster_csv_path is not NULL, writes every spike there atomically as
  * "time_ms,layer,neuron" rows (layer by name).  Fills stats (may be NULL;
  * free with ss_run_stats_free()).  0 or a negative code with err set. */

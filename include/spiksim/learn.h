@@ -65,10 +65,18 @@ long ss_learner_first_epoch(const ss_learner *l, size_t layer);
 /* Multiplies every learning rate (the per-epoch schedule). */
 void ss_learner_set_eta_scale(ss_learner *l, double scale);
 
-/* Before a sample presented from t0_ms: traces cleared, thresholds applied. */
+/* Before a sample presented from t0_ms: traces cleared (when plasticity is
+ * on), thresholds applied. */
 void ss_learner_begin_sample(ss_learner *l, double t0_ms, double presented_ms);
-/* After it: normalisation of the neurons that spiked. */
+/* After it: the teacher term per presentation, normalisation of the neurons
+ * that spiked, threshold adaptation; nothing when plasticity is off. */
 void ss_learner_end_sample(ss_learner *l);
+/* The thresholds a neuron has now (its training offsets while its layer
+ * learns, at test only with theta_at_test) applied as biases in eng: the
+ * learner's own engine, or another engine running the same network with
+ * plasticity off (a thread's copy for evaluation).  Reads the learner only,
+ * so several threads may call it at once on their own engines. */
+void ss_learner_apply_thresholds(const ss_learner *l, ss_engine *eng);
 
 /* Weights of plastic projections and thresholds, as checkpoint arrays named
  * "projection.NAME.weights" and "layer.NAME.theta_mv". */

@@ -3,8 +3,8 @@
  *
  * A network is built either from a model file (ss_network_from_config) or by
  * hand: add layers, then connect them with a projection spec (random
- * connectivity drawn from the caller's GSL RNG) or with an explicit synapse
- * list.  Layers and projections are numbered in the order they were added.
+ * connectivity drawn from streams keyed by a seed) or with an explicit
+ * synapse list.  Layers and projections are numbered in the order they were added.
  *
  * Synapses of a projection are stored by presynaptic neuron: row pre holds
  * targets[row_ptr[pre] .. row_ptr[pre+1]) (target indices in the postsynaptic
@@ -18,7 +18,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <gsl/gsl_rng.h>
 #include <spiksim/config.h>
 #include <spiksim/error.h>
 #include <spiksim/neuron.h>
@@ -95,10 +94,12 @@ int ss_network_add_spike_train(ss_network *net, const char *name, size_t size, c
 int ss_network_add_spike_file(ss_network *net, const char *name, size_t size, const char *path,
                               ss_error *err);
 
-/* Draws the synapses of a new projection from -> to with rng; returns its
- * index or a negative code. */
+/* Draws the synapses of a new projection from -> to; returns its index or a
+ * negative code.  The draws come from streams keyed by seed, the
+ * projection's name and each target neuron (stream.h), so the synapses onto
+ * a neuron do not depend on the rest of the network. */
 int ss_network_connect(ss_network *net, const char *name, size_t from, size_t to,
-                       const ss_projection_spec *spec, gsl_rng *rng, ss_error *err);
+                       const ss_projection_spec *spec, unsigned long seed, ss_error *err);
 /* A projection from an explicit list of n synapses; delay_ms_each may be
  * NULL (every synapse then has delay_ms). */
 int ss_network_add_synapses(ss_network *net, const char *name, size_t from, size_t to, size_t n,
@@ -110,7 +111,7 @@ int ss_network_add_synapses(ss_network *net, const char *name, size_t from, size
  * order, then its [projection.NAME] sections.  Semantic errors name the
  * model file and line ("FILE:LINE: [layer.x] v_th_mv: ...", SS_ECONFIG) or,
  * for a spike file, that file's line (SS_EDATA). */
-ss_network *ss_network_from_config(const ss_config *cfg, gsl_rng *rng, ss_error *err);
+ss_network *ss_network_from_config(const ss_config *cfg, unsigned long seed, ss_error *err);
 
 /* ---- inspection ---- */
 

@@ -12,7 +12,9 @@
  * X_k = x_k(t) * exp((t - origin)/tau), so reading every trace of a layer at
  * time t costs one exp() for the layer plus a multiply per neuron, and a
  * spike updates one X_k.  The origin moves forward (rebase) before the scale
- * factor could overflow.
+ * factor could overflow, on a fixed grid after the last reset, so a bank's
+ * values are a function of its spikes and the time alone (reading at t may
+ * move the origin; every partition of a run then computes the same traces).
  */
 #ifndef SPIKSIM_PLASTICITY_H
 #define SPIKSIM_PLASTICITY_H
@@ -60,10 +62,11 @@ void ss_trace_bank_free(ss_trace_bank *b);
 void ss_trace_bank_reset(ss_trace_bank *b, double t_ms);
 /* Spike of neuron k at t_ms (t_ms never decreases between resets). */
 void ss_trace_bank_spike(ss_trace_bank *b, size_t k, double t_ms);
-/* Factor that turns stored values into traces at t_ms: x_k(t) = X_k * f. */
-double ss_trace_bank_factor(const ss_trace_bank *b, double t_ms);
+/* Factor that turns stored values into traces at t_ms: x_k(t) = X_k * f
+ * (t_ms never decreases between resets). */
+double ss_trace_bank_factor(ss_trace_bank *b, double t_ms);
 /* One trace at t_ms. */
-double ss_trace_bank_value(const ss_trace_bank *b, size_t k, double t_ms);
+double ss_trace_bank_value(ss_trace_bank *b, size_t k, double t_ms);
 
 #ifdef __cplusplus
 }

@@ -37,12 +37,28 @@ typedef struct ss_classifier ss_classifier;
  * and the label layer (if any) one neuron per class. */
 ss_classifier *ss_classifier_alloc(const ss_config *cfg, size_t n_features, size_t n_classes,
                                    unsigned long seed, ss_error *err);
+/* The same on threads threads instead of [simulation] threads (0: every
+ * online core).  Training runs partitioned over them; the passes with
+ * plasticity off (evaluation, queries) are spread over them by sample.
+ * Every result is the same for any number (docs/parallel.md). */
+ss_classifier *ss_classifier_alloc_threads(const ss_config *cfg, size_t n_features,
+                                           size_t n_classes, unsigned long seed, unsigned threads,
+                                           ss_error *err);
 void ss_classifier_free(ss_classifier *c);
+/* Threads of the passes with plasticity off. */
+unsigned ss_classifier_threads(const ss_classifier *c);
+/* Counters of every engine the classifier runs (training and the threads'
+ * evaluation engines): spikes and synaptic events do not depend on the
+ * number of threads. */
+void ss_classifier_get_counters(const ss_classifier *c, ss_engine_counters *counters);
 
 /* With a log (-v), each phase ends with a line of per-layer activity. */
 void ss_classifier_set_log(ss_classifier *c, FILE *log);
 
 ss_network *ss_classifier_network(ss_classifier *c);
+/* The training engine: observers added to it see every presentation's
+ * spikes, evaluation passes included (those run on other engines and are
+ * replayed to it in sample order). */
 ss_engine *ss_classifier_engine(ss_classifier *c);
 const ss_encoder *ss_classifier_encoder(const ss_classifier *c);
 const ss_learner *ss_classifier_learner(const ss_classifier *c);

@@ -13,7 +13,7 @@
 #define BIG 1e9
 
 static const ss_section_spec sections[] = {
-    {"simulation", 0, "seed and duration of the run"},
+    {"simulation", 0, "seed, duration and threads of the run"},
     {"data", 0, "dataset, split and class subset (absent: a free-running model such as bench4)"},
     {"encoding", 0, "how a sample's features become input spike trains"},
     {"layer", 1, "a population of neurons or spike sources: [layer.NAME]"},
@@ -29,6 +29,9 @@ static const ss_key_spec keys[] = {
      "seed of every random choice in the run (--seed overrides it)"},
     {"simulation", "duration_ms", SS_KEY_DOUBLE, "1000", 0, BIG, NULL,
      "simulated time of a free-running model (one without [data])"},
+    {"simulation", "threads", SS_KEY_INT, "0", 0, 4096, NULL,
+     "threads of the run (0: every online core; --threads overrides it); every result is the "
+     "same for any number"},
 
     /* [data] */
     {"data", "dataset", SS_KEY_ENUM, NULL, 0, 0, "iris|mnist",

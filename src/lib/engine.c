@@ -1,187 +1,182 @@
-/* The event loop, spike fan-out through projections, injected input and the
- * engine's public API (see engine.h; layout in engine_impl.h). */
+/* The engine's public API: planning the partitions, routing calls to the
+ * partition that owns a neuron, runs, observers and counters (see engine.h;
+ * layout in engine_impl.h, one partition's loop in part.c, windowed runs
+ * over threads in window.c). */
 #include "engine_impl.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- projections: pending deliveries ---- */
+/* ---- planning ---- */
 
-static void proj_publish(ss_engine *eng, ss_proj_rt *P)
+void ss_engine_plan_for(const ss_network *net, const ss_engine_options *opt, ss_engine_plan *plan)
 {
-    uint32_t slot = ss__slot_proj(eng, P->index);
-    if (P->cursors) {
-        const ss_event *e = ss_event_heap_top(P->cursors);
-        if (e)
-            ss_queue_set_inline(eng->top, slot, e->t, e->kid);
-        else
-            ss_queue_remove_inline(eng->top, slot);
-    } else if (P->count) {
-        uint64_t id = ((uint64_t)P->index << 32) | P->fifo_pre[P->head];
-        ss_queue_set_inline(eng->top, slot, P->fifo_t[P->head], ss_event_kid(SS_EV_DELIVERY, id));
-    } else {
-        ss_queue_remove_inline(eng->top, slot);
+    unsigned threads = 1;
+    if (opt)
+        threads = opt->threads ? opt->threads : ss_pool_online_cpus();
+    unsigned parts = opt && opt->partitions ? opt->partitions : threads;
+    double window = INFINITY;
+    long zero = -1;
+    for (size_t k = 0; k < net->n_projs; k++) {
+        const ss_projection *p = net->projs[k];
+        if (ss_layer_type_is_source(net->layers[p->from]->type))
+            continue; /* sources are simulated in every partition */
+        window = fmin(window, p->delay_ms);
+        if (p->delay_ms == 0 && zero < 0)
+            zero = (long)k;
+    }
+    if (zero >= 0)
+        parts = 1;
+    plan->partitions = parts;
+    plan->threads = threads < parts ? threads : parts;
+    plan->window_ms = window;
+    plan->zero_delay = zero;
+}
+
+void ss_engine_get_plan(const ss_engine *eng, ss_engine_plan *plan)
+{
+    *plan = eng->plan;
+}
+
+void ss_engine_window_counts(const ss_engine *eng, uint64_t *parallel, uint64_t *serial)
+{
+    *parallel = eng->wstats.windows[0];
+    *serial = eng->wstats.windows[1];
+}
+
+void ss_engine_partition_block(const ss_engine *eng, unsigned q, size_t layer, size_t *first,
+                               size_t *end)
+{
+    const uint32_t *blk = eng->block + layer * (eng->n_parts + 1);
+    *first = blk[q];
+    *end = blk[q + 1];
+}
+
+unsigned ss__engine_owner(const ss_engine *eng, size_t layer, uint32_t neuron)
+{
+    const uint32_t *blk = eng->block + layer * (eng->n_parts + 1);
+    unsigned q = 0;
+    while (q + 1 < eng->n_parts && blk[q + 1] <= neuron)
+        q++;
+    return q;
+}
+
+/* ---- life cycle ---- */
+
+void ss_engine_free(ss_engine *eng)
+{
+    if (!eng)
+        return;
+    ss_pool_free(eng->pool);
+    for (unsigned q = 0; eng->parts && q < eng->n_parts; q++)
+        ss__part_free(eng->parts[q]);
+    free(eng->parts);
+    free(eng->block);
+    free(eng->obs);
+    free(eng);
+}
+
+ss_engine *ss_engine_alloc(ss_network *net, const ss_engine_options *opt, ss_error *err)
+{
+    ss_engine *eng = calloc(1, sizeof *eng);
+    if (!eng) {
+        ss_error_set(err, SS_ENOMEM, "engine: out of memory");
+        return NULL;
+    }
+    eng->net = net;
+    eng->seed = opt ? opt->seed : 0;
+    eng->wstats.probe_gap = 16;
+    ss_engine_plan_for(net, opt, &eng->plan);
+    unsigned np = eng->n_parts = eng->plan.partitions;
+    eng->block = malloc((net->n_layers ? net->n_layers : 1) * (np + 1) * sizeof *eng->block);
+    eng->parts = calloc(np, sizeof *eng->parts);
+    if (!eng->block || !eng->parts) {
+        ss_engine_free(eng);
+        ss_error_set(err, SS_ENOMEM, "engine: out of memory");
+        return NULL;
+    }
+    for (size_t i = 0; i < net->n_layers; i++)
+        for (unsigned q = 0; q <= np; q++)
+            eng->block[i * (np + 1) + q] = (uint32_t)((uint64_t)q * net->layers[i]->size / np);
+    for (unsigned q = 0; q < np; q++)
+        if (!(eng->parts[q] = ss__part_alloc(eng, q, err))) {
+            ss_engine_free(eng);
+            return NULL;
+        }
+    if (eng->plan.threads > 1 && !(eng->pool = ss_pool_alloc(eng->plan.threads, err))) {
+        ss_engine_free(eng);
+        return NULL;
+    }
+    ss_engine_reset(eng);
+    return eng;
+}
+
+void ss_engine_set_stream(ss_engine *eng, uint64_t stream)
+{
+    eng->stream = stream;
+    eng->resets = 0;
+    for (unsigned q = 0; q < eng->n_parts; q++) {
+        eng->parts[q]->stream = stream;
+        eng->parts[q]->resets = 0;
     }
 }
 
-static int fifo_grow(ss_proj_rt *P)
+void ss_engine_reset(ss_engine *eng)
 {
-    size_t cap = P->cap ? 2 * P->cap : 64;
-    double *t = malloc(cap * sizeof *t);
-    uint32_t *pre = malloc(cap * sizeof *pre);
-    if (!t || !pre) {
-        free(t);
-        free(pre);
-        return SS_ENOMEM;
-    }
-    for (size_t k = 0; k < P->count; k++) {
-        t[k] = P->fifo_t[(P->head + k) % P->cap];
-        pre[k] = P->fifo_pre[(P->head + k) % P->cap];
-    }
-    free(P->fifo_t);
-    free(P->fifo_pre);
-    P->fifo_t = t;
-    P->fifo_pre = pre;
-    P->head = 0;
-    P->cap = cap;
+    eng->now = 0;
+    for (unsigned q = 0; q < eng->n_parts; q++)
+        ss__part_reset(eng->parts[q]);
+    eng->resets++;
+}
+
+/* ---- running ---- */
+
+int ss_engine_run(ss_engine *eng, double t_end_ms, ss_error *err)
+{
+    if (!isfinite(t_end_ms) || t_end_ms < eng->now)
+        return ss_error_set(err, SS_EUSAGE, "run until %g ms: the engine is at %g ms", t_end_ms,
+                            eng->now);
+    if (eng->n_parts > 1)
+        return ss__engine_run_windows(eng, t_end_ms, err);
+    ss_part *P = eng->parts[0];
+    int rc = ss__part_run(P, t_end_ms, eng->interrupt);
+    if (rc == SS_EINTR)
+        return ss_error_set(err, SS_EINTR, "interrupted at %g ms", P->now);
+    if (rc)
+        return ss_error_set(err, rc, "engine: out of memory at %g ms", P->now);
+    eng->now = P->now = t_end_ms;
     return SS_OK;
 }
 
-/* Queues the arrival of pre's spike.  Spikes leave in time order, so with
- * one delay their arrivals come in time order too and a FIFO is a priority
- * queue; only spikes at the same instant need placing by id. */
-static void fifo_push(ss_engine *eng, ss_proj_rt *P, double t, uint32_t pre)
+double ss_engine_time(const ss_engine *eng)
 {
-    if (P->count == P->cap && fifo_grow(P)) {
-        eng->failed = SS_ENOMEM;
-        return;
-    }
-    size_t k = P->count++;
-    while (k > 0) {
-        size_t prev = (P->head + k - 1) % P->cap;
-        double tp = P->fifo_t[prev];
-        if (tp < t || (tp == t && P->fifo_pre[prev] < pre))
-            break;
-        size_t cur = (P->head + k) % P->cap;
-        P->fifo_t[cur] = tp;
-        P->fifo_pre[cur] = P->fifo_pre[prev];
-        k--;
-    }
-    size_t at = (P->head + k) % P->cap;
-    P->fifo_t[at] = t;
-    P->fifo_pre[at] = pre;
-    if (k == 0)
-        proj_publish(eng, P);
+    return eng->now;
 }
 
-static void deliver_row(ss_engine *eng, ss_proj_rt *P, uint32_t pre, double t, size_t first,
-                        size_t n)
-{
-    if (P->pre_fn)
-        P->pre_fn(P->pre_ctx, P->index, pre, t, first, n);
-    eng->counters.deliveries++;
-    eng->counters.syn_events += n;
-    ss_layer_rt *L = &eng->layers[P->proj->to];
-    L->ops->deliver(eng, L, t, P->proj->target + first, P->proj->weight + first, n);
-}
-
-static void due_fifo(ss_engine *eng, ss_proj_rt *P)
-{
-    double t = P->fifo_t[P->head];
-    uint32_t pre = P->fifo_pre[P->head];
-    P->head = (P->head + 1) % P->cap;
-    P->count--;
-    proj_publish(eng, P);
-    uint32_t first = P->proj->row_ptr[pre];
-    deliver_row(eng, P, pre, t, first, P->proj->row_ptr[pre + 1] - first);
-}
-
-/* Individual delays: a row is sorted by delay, and a cursor walks it, one
- * event per distinct delay. */
-static void due_cursor(ss_engine *eng, ss_proj_rt *P)
-{
-    ss_event e;
-    ss_event_heap_pop(P->cursors, &e);
-    uint32_t pre = (uint32_t)(ss_event_id_of(e.kid) & 0xffffffffu);
-    uint32_t first = (uint32_t)e.u, end = P->proj->row_ptr[pre + 1];
-    const float *delay = P->proj->delay;
-    uint32_t k = first + 1;
-    while (k < end && delay[k] == delay[first])
-        k++;
-    if (k < end) {
-        ss_event next = {e.x + (double)delay[k], e.kid, e.x, k};
-        if (ss_event_heap_push(P->cursors, &next))
-            eng->failed = SS_ENOMEM;
-    }
-    proj_publish(eng, P);
-    deliver_row(eng, P, pre, e.t, first, k - first);
-}
-
-void ss__emit(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t)
-{
-    eng->counters.spikes++;
-    L->spikes++;
-    if (L->post_fn)
-        L->post_fn(L->post_ctx, L->index, j, t);
-    for (size_t k = 0; k < eng->n_obs; k++)
-        eng->obs[k].fn(eng->obs[k].ctx, L->index, j, t);
-    for (size_t k = 0; k < L->n_out; k++) {
-        ss_proj_rt *P = &eng->projs[L->out[k]];
-        const uint32_t *row = P->proj->row_ptr;
-        if (row[j] == row[j + 1])
-            continue;
-        if (P->cursors) {
-            uint64_t id = ((uint64_t)P->index << 32) | j;
-            ss_event e = {t + (double)P->proj->delay[row[j]], ss_event_kid(SS_EV_DELIVERY, id), t,
-                          row[j]};
-            if (ss_event_heap_push(P->cursors, &e))
-                eng->failed = SS_ENOMEM;
-            proj_publish(eng, P);
-        } else {
-            fifo_push(eng, P, t + P->delay_ms, j);
-        }
-    }
-}
-
-/* ---- injected input ---- */
-
-static void external_publish(ss_engine *eng)
-{
-    const ss_event *e = ss_event_heap_top(eng->external);
-    if (e)
-        ss_queue_set_inline(eng->top, ss__slot_external(eng), e->t, e->kid);
-    else
-        ss_queue_remove_inline(eng->top, ss__slot_external(eng));
-}
-
-static void due_external(ss_engine *eng)
-{
-    ss_event e;
-    ss_event_heap_pop(eng->external, &e);
-    external_publish(eng);
-    ss_layer_rt *L = &eng->layers[e.u >> 1];
-    uint32_t j = (uint32_t)(ss_event_id_of(e.kid) - L->offset);
-    if (e.u & 1) {
-        L->ops->force(eng, L, j, e.t);
-    } else {
-        float w = (float)e.x;
-        L->ops->deliver(eng, L, e.t, &j, &w, 1);
-    }
-}
+/* ---- injected input and per-neuron state ---- */
 
 static int check_neuron(const ss_engine *eng, size_t layer, size_t neuron, const char *what,
                         ss_error *err)
 {
-    if (layer >= eng->n_layers)
+    if (layer >= eng->net->n_layers)
         return ss_error_set(err, SS_EUSAGE, "%s: no layer %zu", what, layer);
-    const ss_layer_rt *L = &eng->layers[layer];
-    if (neuron >= L->size)
-        return ss_error_set(err, SS_EUSAGE, "%s: layer '%s' has no neuron %zu", what,
-                            L->layer->name, neuron);
-    if (ss_layer_type_is_source(L->layer->type))
-        return ss_error_set(err, SS_EUSAGE, "%s: layer '%s' is a source", what, L->layer->name);
+    const ss_layer *l = eng->net->layers[layer];
+    if (neuron >= l->size)
+        return ss_error_set(err, SS_EUSAGE, "%s: layer '%s' has no neuron %zu", what, l->name,
+                            neuron);
+    if (ss_layer_type_is_source(l->type))
+        return ss_error_set(err, SS_EUSAGE, "%s: layer '%s' is a source", what, l->name);
     return SS_OK;
+}
+
+/* The partition holding a neuron of a neuron layer, and its local index. */
+static ss_part *owner_of(const ss_engine *eng, size_t layer, size_t neuron, uint32_t *j)
+{
+    unsigned q = ss__engine_owner(eng, layer, (uint32_t)neuron);
+    ss_part *P = eng->parts[q];
+    *j = (uint32_t)neuron - P->layers[layer].first;
+    return P;
 }
 
 static int queue_external(ss_engine *eng, size_t layer, size_t neuron, double t_ms, double x,
@@ -195,13 +190,9 @@ static int queue_external(ss_engine *eng, size_t layer, size_t neuron, double t_
                             eng->now);
     if (!isfinite(x))
         return ss_error_set(err, SS_EUSAGE, "%s: weight must be finite", what);
-    const ss_layer_rt *L = &eng->layers[layer];
-    ss_event e = {t_ms, ss_event_kid(SS_EV_EXTERNAL, L->offset + neuron), x,
-                  ((uint64_t)layer << 1) | (force ? 1u : 0u)};
-    if (ss_event_heap_push(eng->external, &e))
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    external_publish(eng);
-    return SS_OK;
+    uint32_t j;
+    ss_part *P = owner_of(eng, layer, neuron, &j);
+    return ss__part_queue_external(P, layer, j, t_ms, x, force, err);
 }
 
 int ss_engine_inject(ss_engine *eng, size_t layer, size_t neuron, double t_ms, double weight,
@@ -222,163 +213,30 @@ int ss_engine_set_bias(ss_engine *eng, size_t layer, size_t neuron, double bias_
         return rc;
     if (!isfinite(bias_mv))
         return ss_error_set(err, SS_EUSAGE, "set bias: bias must be finite");
-    ss_layer_rt *L = &eng->layers[layer];
-    return L->ops->set_bias(eng, L, (uint32_t)neuron, eng->now, bias_mv, err);
+    uint32_t j;
+    ss_part *P = owner_of(eng, layer, neuron, &j);
+    ss_layer_rt *L = &P->layers[layer];
+    return L->ops->set_bias(P, L, j, eng->now, bias_mv, err);
 }
 
 double ss_engine_potential(const ss_engine *eng, size_t layer, size_t neuron)
 {
-    if (layer >= eng->n_layers || neuron >= eng->layers[layer].size)
+    if (layer >= eng->net->n_layers || neuron >= eng->net->layers[layer]->size ||
+        ss_layer_type_is_source(eng->net->layers[layer]->type))
         return NAN;
-    const ss_layer_rt *L = &eng->layers[layer];
-    if (!L->ops->potential)
-        return NAN;
-    return L->ops->potential(eng, L, (uint32_t)neuron, eng->now);
+    uint32_t j;
+    ss_part *P = owner_of(eng, layer, neuron, &j);
+    ss_layer_rt *L = &P->layers[layer];
+    /* Between runs only: reading may move the layer's base time forward. */
+    return L->ops->potential(P, L, j, eng->now);
 }
 
-/* ---- life cycle ---- */
+/* ---- observers, hooks, counters ---- */
 
-void ss_engine_free(ss_engine *eng)
+void ss__engine_observe(ss_engine *eng, size_t layer, size_t neuron, double t_ms)
 {
-    if (!eng)
-        return;
-    for (size_t i = 0; i < eng->n_layers && eng->layers; i++) {
-        ss_layer_rt *L = &eng->layers[i];
-        if (L->ops)
-            L->ops->destroy(L);
-        free(L->out);
-    }
-    for (size_t i = 0; i < eng->n_projs && eng->projs; i++) {
-        free(eng->projs[i].fifo_t);
-        free(eng->projs[i].fifo_pre);
-        ss_event_heap_free(eng->projs[i].cursors);
-    }
-    free(eng->layers);
-    free(eng->projs);
-    ss_queue_free(eng->top);
-    ss_event_heap_free(eng->external);
-    free(eng->obs);
-    free(eng);
-}
-
-ss_engine *ss_engine_alloc(ss_network *net, gsl_rng *rng, ss_error *err)
-{
-    ss_engine *eng = calloc(1, sizeof *eng);
-    if (!eng)
-        goto nomem;
-    eng->net = net;
-    eng->rng = rng;
-    eng->n_layers = net->n_layers;
-    eng->n_projs = net->n_projs;
-    eng->layers = calloc(eng->n_layers ? eng->n_layers : 1, sizeof *eng->layers);
-    eng->projs = calloc(eng->n_projs ? eng->n_projs : 1, sizeof *eng->projs);
-    eng->top = ss_queue_alloc(eng->n_layers + eng->n_projs + 1);
-    eng->external = ss_event_heap_alloc();
-    if (!eng->layers || !eng->projs || !eng->top || !eng->external)
-        goto nomem;
-    for (size_t i = 0; i < eng->n_projs; i++) {
-        ss_proj_rt *P = &eng->projs[i];
-        P->proj = net->projs[i];
-        P->index = (uint32_t)i;
-        P->delay_ms = P->proj->delay_ms;
-        if (P->proj->delay && !(P->cursors = ss_event_heap_alloc()))
-            goto nomem;
-    }
-    for (size_t i = 0; i < eng->n_layers; i++) {
-        ss_layer_rt *L = &eng->layers[i];
-        L->layer = net->layers[i];
-        L->index = (uint32_t)i;
-        L->size = L->layer->size;
-        L->offset = L->layer->offset;
-        size_t n_out = 0;
-        for (size_t p = 0; p < eng->n_projs; p++)
-            n_out += net->projs[p]->from == i;
-        L->out = malloc((n_out ? n_out : 1) * sizeof *L->out);
-        if (!L->out)
-            goto nomem;
-        for (size_t p = 0; p < eng->n_projs; p++)
-            if (net->projs[p]->from == i)
-                L->out[L->n_out++] = (uint32_t)p;
-        switch (L->layer->type) {
-        case SS_LAYER_LIF:
-            L->ops = &ss__lif_ops;
-            break;
-        case SS_LAYER_LIF_EXP:
-            L->ops = &ss__lif_exp_ops;
-            break;
-        default:
-            L->ops = &ss__source_ops;
-            break;
-        }
-        if (L->ops->init(eng, L, err)) {
-            L->ops = NULL;
-            ss_engine_free(eng);
-            return NULL;
-        }
-    }
-    ss_engine_reset(eng);
-    return eng;
-nomem:
-    ss_engine_free(eng);
-    ss_error_set(err, SS_ENOMEM, "engine: out of memory");
-    return NULL;
-}
-
-void ss_engine_reset(ss_engine *eng)
-{
-    eng->now = 0;
-    eng->failed = 0;
-    ss_queue_clear(eng->top);
-    ss_event_heap_clear(eng->external);
-    for (size_t i = 0; i < eng->n_projs; i++) {
-        eng->projs[i].head = eng->projs[i].count = 0;
-        if (eng->projs[i].cursors)
-            ss_event_heap_clear(eng->projs[i].cursors);
-    }
-    for (size_t i = 0; i < eng->n_layers; i++)
-        eng->layers[i].ops->reset(eng, &eng->layers[i]);
-}
-
-int ss_engine_run(ss_engine *eng, double t_end_ms, ss_error *err)
-{
-    if (!isfinite(t_end_ms) || t_end_ms < eng->now)
-        return ss_error_set(err, SS_EUSAGE, "run until %g ms: the engine is at %g ms", t_end_ms,
-                            eng->now);
-    const uint32_t n_layers = (uint32_t)eng->n_layers;
-    const uint32_t n_streams = (uint32_t)(eng->n_layers + eng->n_projs);
-    ss_queue *top = eng->top;
-    unsigned tick = 0;
-    while (top->n) {
-        double t = top->heap[0].t;
-        if (!(t < t_end_ms))
-            break;
-        uint32_t slot = top->heap[0].slot;
-        eng->now = t;
-        eng->counters.events++;
-        if (slot < n_layers) {
-            ss_layer_rt *L = &eng->layers[slot];
-            L->ops->due(eng, L, t);
-        } else if (slot < n_streams) {
-            ss_proj_rt *P = &eng->projs[slot - n_layers];
-            if (P->cursors)
-                due_cursor(eng, P);
-            else
-                due_fifo(eng, P);
-        } else {
-            due_external(eng);
-        }
-        if (eng->failed)
-            return ss_error_set(err, eng->failed, "engine: out of memory at %g ms", t);
-        if (eng->interrupt && (++tick & 1023) == 0 && *eng->interrupt)
-            return ss_error_set(err, SS_EINTR, "interrupted at %g ms", t);
-    }
-    eng->now = t_end_ms;
-    return SS_OK;
-}
-
-double ss_engine_time(const ss_engine *eng)
-{
-    return eng->now;
+    for (size_t k = 0; k < eng->n_obs; k++)
+        eng->obs[k].fn(eng->obs[k].ctx, layer, neuron, t_ms);
 }
 
 int ss_engine_add_observer(ss_engine *eng, ss_spike_fn fn, void *ctx)
@@ -407,37 +265,68 @@ void ss_engine_remove_observer(ss_engine *eng, ss_spike_fn fn, void *ctx)
         }
 }
 
+size_t ss_engine_n_observers(const ss_engine *eng)
+{
+    return eng->n_obs;
+}
+
+void ss_engine_replay_spike(ss_engine *eng, size_t layer, size_t neuron, double t_ms)
+{
+    ss__engine_observe(eng, layer, neuron, t_ms);
+}
+
 void ss_engine_set_pre_hook(ss_engine *eng, size_t projection, ss_pre_fn fn, void *ctx)
 {
-    if (projection < eng->n_projs) {
-        eng->projs[projection].pre_fn = fn;
-        eng->projs[projection].pre_ctx = ctx;
+    if (projection >= eng->net->n_projs)
+        return;
+    for (unsigned q = 0; q < eng->n_parts; q++) {
+        eng->parts[q]->projs[projection].pre_fn = fn;
+        eng->parts[q]->projs[projection].pre_ctx = ctx;
     }
 }
 
-void ss_engine_set_post_hook(ss_engine *eng, size_t layer, ss_spike_fn fn, void *ctx)
+void ss_engine_set_post_hook(ss_engine *eng, size_t layer, ss_post_fn fn, void *ctx)
 {
-    if (layer < eng->n_layers) {
-        eng->layers[layer].post_fn = fn;
-        eng->layers[layer].post_ctx = ctx;
+    if (layer >= eng->net->n_layers)
+        return;
+    for (unsigned q = 0; q < eng->n_parts; q++) {
+        eng->parts[q]->layers[layer].post_fn = fn;
+        eng->parts[q]->layers[layer].post_ctx = ctx;
     }
 }
 
 void ss_engine_get_counters(const ss_engine *eng, ss_engine_counters *c)
 {
-    *c = eng->counters;
+    memset(c, 0, sizeof *c);
+    for (unsigned q = 0; q < eng->n_parts; q++) {
+        const ss_part_counters *p = &eng->parts[q]->counters;
+        c->spikes += ss__counted(&p->spikes);
+        c->syn_events += ss__counted(&p->syn_events);
+        c->deliveries += ss__counted(&p->deliveries);
+        c->events += ss__counted(&p->events);
+    }
 }
 
 uint64_t ss_engine_layer_spikes(const ss_engine *eng, size_t layer)
 {
-    return layer < eng->n_layers ? eng->layers[layer].spikes : 0;
+    uint64_t n = 0;
+    if (layer < eng->net->n_layers)
+        for (unsigned q = 0; q < eng->n_parts; q++)
+            n += ss__counted(&eng->parts[q]->layers[layer].spikes);
+    return n;
 }
 
 void ss_engine_reset_counters(ss_engine *eng)
 {
-    memset(&eng->counters, 0, sizeof eng->counters);
-    for (size_t i = 0; i < eng->n_layers; i++)
-        eng->layers[i].spikes = 0;
+    for (unsigned q = 0; q < eng->n_parts; q++) {
+        ss_part *P = eng->parts[q];
+        atomic_store(&P->counters.spikes, 0);
+        atomic_store(&P->counters.syn_events, 0);
+        atomic_store(&P->counters.deliveries, 0);
+        atomic_store(&P->counters.events, 0);
+        for (size_t i = 0; i < P->n_layers; i++)
+            atomic_store(&P->layers[i].spikes, 0);
+    }
 }
 
 void ss_engine_set_interrupt(ss_engine *eng, const volatile sig_atomic_t *flag)

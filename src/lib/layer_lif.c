@@ -11,7 +11,12 @@
  *     K = a / (V_th - V_inf), so K orders the layer's predicted spikes exactly
  *     as their times do, and the layer's queue is keyed by K (no log per
  *     synapse).  Only the earliest one's time, tb + tau ln K, is computed.
- * tb moves forward (rescaling every a and K) before E grows large.
+ * tb moves forward (rescaling every a and K) before E grows large: on a
+ * fixed grid, tb = k * REBASE_SPAN tau after each reset, by an event of the
+ * layer at each grid point.  Spike times are computed from K and tb, so tb
+ * must be the same function of time in every partition (docs/parallel.md):
+ * a rebase at whatever event came first would round some spike times
+ * differently depending on which neurons share the layer's queue.
  *
  * The queue is a bucket queue on the bits of K (bucketq.h).  Stale
  * predictions: an excitatory input moves K down and is applied at once (the
@@ -56,7 +61,9 @@ typedef struct lif_state {
     int tonic;
     double pub_k;   /* the head last published to the top queue */
     double pub_t;   /* its time, tb + tau ln pub_k exactly (NAN when clamped to now) */
-    uint32_t pub_j; /* SS_BQ_NONE: nothing published */
+    uint32_t pub_j; /* SS_BQ_NONE: no neuron published (the rebase may be) */
+    double span_ms, next_rebase_ms, e_span; /* the rebase grid; e^{-span/tau} */
+    int pub_rebase;                         /* the head published is the next rebase */
 } lif_state;
 
 /* E(t) stays below e^REBASE_SPAN (+ t_ref/tau) between rebases: well inside
@@ -85,33 +92,36 @@ static inline double nc(const lif_state *S, uint32_t j)
     return S->pn ? S->pn[j].c : S->c;
 }
 
-static void publish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
+/* The layer's next event: its earliest neuron, or the next rebase when
+ * that comes first (a rebase sorts before everything else at its time). */
+static void publish(ss_part *P, ss_layer_rt *L, lif_state *S)
 {
     uint32_t j = ss_bucketq_min(S->bq);
-    if (j == SS_BQ_NONE) {
-        if (S->pub_j != SS_BQ_NONE)
-            ss__withdraw(eng, L);
-        S->pub_j = SS_BQ_NONE;
-        return;
+    double t = INFINITY, k = 0;
+    if (j != SS_BQ_NONE) {
+        k = S->n[j].q.key;
+        t = S->tb + S->tau * log(k);
+        S->pub_t = t;
+        /* Rounding may put a crossing due now a hair in the past. */
+        if (t < P->now) {
+            t = P->now;
+            S->pub_t = NAN;
+        }
     }
-    double k = S->n[j].q.key;
-    double t = S->tb + S->tau * log(k);
-    S->pub_t = t;
-    /* Rounding may put a crossing due now a hair in the past. */
-    if (t < eng->now) {
-        t = eng->now;
-        S->pub_t = NAN;
-    }
-    ss__publish(eng, L, t, ss_event_kid(SS_EV_SPIKE, L->offset + j));
     S->pub_k = k;
     S->pub_j = j;
+    S->pub_rebase = !(t < S->next_rebase_ms);
+    if (S->pub_rebase)
+        ss__publish(P, L, S->next_rebase_ms, ss__rebase_kid(L));
+    else
+        ss__publish(P, L, t, ss_event_kid(SS_EV_SPIKE, L->offset + j));
 }
 
-static inline void republish(ss_engine *eng, ss_layer_rt *L, lif_state *S)
+static inline void republish(ss_part *P, ss_layer_rt *L, lif_state *S)
 {
     uint32_t j = ss_bucketq_min(S->bq);
     if (j == SS_BQ_NONE ? S->pub_j != SS_BQ_NONE : (j != S->pub_j || S->n[j].q.key != S->pub_k))
-        publish(eng, L, S);
+        publish(P, L, S);
 }
 
 static void set_key(lif_state *S, uint32_t j, double k)
@@ -141,10 +151,13 @@ static inline double bound_key(const lif_state *S, uint32_t j, double e_now)
     return k > e_now * S->slack2 ? k * S->slack : k;
 }
 
-static void rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
+/* The rebase event: tb moves one span forward, every a and K shrink by the
+ * same factor (the same operations in every partition). */
+static void rebase(ss_part *P, ss_layer_rt *L, lif_state *S)
 {
-    double s = exp(-(t - S->tb) * S->inv_tau);
-    S->tb = t;
+    double s = S->e_span;
+    S->tb = S->next_rebase_ms;
+    S->next_rebase_ms = S->tb + S->span_ms;
     ss_bucketq_clear(S->bq);
     for (uint32_t j = 0; j < L->size; j++) {
         lif_n *nj = &S->n[j];
@@ -155,46 +168,41 @@ static void rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
          * bound of the exact key, which is all the queue relies on. */
         ss_bucketq_set(S->bq, j, fmin(nj->q.key * s, exact_key(S, j)));
     }
-    publish(eng, L, S);
+    publish(P, L, S);
 }
 
-static inline void maybe_rebase(ss_engine *eng, ss_layer_rt *L, lif_state *S, double t)
-{
-    if ((t - S->tb) * S->inv_tau > REBASE_SPAN)
-        rebase(eng, L, S, t);
-}
-
-static void fire(ss_engine *eng, ss_layer_rt *L, lif_state *S, uint32_t j, double t)
+static void fire(ss_part *P, ss_layer_rt *L, lif_state *S, uint32_t j, double t)
 {
     lif_n *nj = &S->n[j];
     nj->ref_end = t + S->t_ref;
     double e_ref = lif_E(S, nj->ref_end);
     nj->a = (S->v_reset - nv_inf(S, j)) * e_ref;
     set_key(S, j, bound_key(S, j, e_ref * S->e_tref));
-    ss__emit(eng, L, j, t);
+    ss__emit(P, L, j, t);
 }
 
-static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t *tgt,
-                        const float *w, size_t n)
+static void lif_deliver(ss_part *P, ss_layer_rt *L, double t, const uint32_t *tgt, const float *w,
+                        size_t n)
 {
     lif_state *S = L->state;
-    maybe_rebase(eng, L, S, t);
     const double e = lif_E(S, t);
+    /* Targets are layer indices; this partition holds [first, first + size). */
     lif_n *const neu = S->n;
+    const uint32_t first = L->first;
     if (!S->pn) {
         /* The hot loop of a benchmark network: one multiply-add and two
          * compares per synapse, and a bucket move for some. */
         const double de = S->d * e, c = S->c;
         if (S->tonic) {
             for (size_t k = 0; k < n; k++) {
-                uint32_t j = tgt[k];
+                uint32_t j = tgt[k] - first;
                 lif_n *nj = &neu[j];
                 if (t < nj->ref_end)
                     continue;
                 double a = nj->a + (double)w[k] * e;
                 nj->a = a;
                 if (a >= de) {
-                    fire(eng, L, S, j, t);
+                    fire(P, L, S, j, t);
                     continue;
                 }
                 double key = a * c;
@@ -203,19 +211,19 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
             }
         } else {
             for (size_t k = 0; k < n; k++) {
-                uint32_t j = tgt[k];
+                uint32_t j = tgt[k] - first;
                 lif_n *nj = &neu[j];
                 if (t < nj->ref_end)
                     continue;
                 double a = nj->a + (double)w[k] * e;
                 nj->a = a;
                 if (a >= de)
-                    fire(eng, L, S, j, t);
+                    fire(P, L, S, j, t);
             }
         }
     } else {
         for (size_t k = 0; k < n; k++) {
-            uint32_t j = tgt[k];
+            uint32_t j = tgt[k] - first;
             lif_n *nj = &neu[j];
             if (t < nj->ref_end)
                 continue;
@@ -223,7 +231,7 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
             double a = nj->a + (double)w[k] * e;
             nj->a = a;
             if (a >= p->d * e) {
-                fire(eng, L, S, j, t);
+                fire(P, L, S, j, t);
                 continue;
             }
             if (p->d < 0) {
@@ -233,13 +241,16 @@ static void lif_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t
             }
         }
     }
-    republish(eng, L, S);
+    republish(P, L, S);
 }
 
-static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
+static void lif_due(ss_part *P, ss_layer_rt *L, double t)
 {
     lif_state *S = L->state;
-    maybe_rebase(eng, L, S, t);
+    if (S->pub_rebase) {
+        rebase(P, L, S);
+        return;
+    }
     /* E(t) is the key just published, unless t was clamped: no exp. */
     const double e_now = t == S->pub_t ? S->pub_k : lif_E(S, t);
     /* The earliest entry is due.  It is a spike when the neuron is at
@@ -253,12 +264,12 @@ static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
         if (!first && nj->q.key > e_now)
             break; /* not due yet */
         if (t >= nj->ref_end && nj->a >= nd(S, j) * e_now) {
-            fire(eng, L, S, j, t); /* at or above threshold */
+            fire(P, L, S, j, t); /* at or above threshold */
             break;
         }
         double exact = exact_key(S, j);
         if (!(nj->q.key < exact)) {
-            fire(eng, L, S, j, t); /* the predicted crossing */
+            fire(P, L, S, j, t); /* the predicted crossing */
             break;
         }
         set_key(S, j, bound_key(S, j, e_now));
@@ -266,20 +277,19 @@ static void lif_due(ss_engine *eng, ss_layer_rt *L, double t)
         if (j == SS_BQ_NONE)
             break;
     }
-    publish(eng, L, S);
+    publish(P, L, S);
 }
 
-static void lif_force(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t)
+static void lif_force(ss_part *P, ss_layer_rt *L, uint32_t j, double t)
 {
     lif_state *S = L->state;
-    maybe_rebase(eng, L, S, t);
-    fire(eng, L, S, j, t);
-    republish(eng, L, S);
+    fire(P, L, S, j, t);
+    republish(P, L, S);
 }
 
-static double lif_potential(const ss_engine *eng, const ss_layer_rt *L, uint32_t j, double t)
+static double lif_potential(ss_part *P, ss_layer_rt *L, uint32_t j, double t)
 {
-    (void)eng;
+    (void)P;
     const lif_state *S = L->state;
     const lif_n *nj = &S->n[j];
     if (t < nj->ref_end)
@@ -294,11 +304,10 @@ static void pn_fill(lif_state *S, uint32_t j, double v_inf)
     S->pn[j].c = 1.0 / S->pn[j].d;
 }
 
-static int lif_set_bias(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t, double bias_mv,
+static int lif_set_bias(ss_part *P, ss_layer_rt *L, uint32_t j, double t, double bias_mv,
                         ss_error *err)
 {
     lif_state *S = L->state;
-    maybe_rebase(eng, L, S, t);
     if (!S->pn) {
         S->pn = malloc((size_t)L->size * sizeof *S->pn);
         if (!S->pn)
@@ -318,31 +327,31 @@ static int lif_set_bias(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t, do
         nj->a = (v - v_inf) * e;
     }
     set_key(S, j, exact_key(S, j));
-    republish(eng, L, S);
+    republish(P, L, S);
     return SS_OK;
 }
 
-static void lif_reset(ss_engine *eng, ss_layer_rt *L)
+static void lif_reset(ss_part *P, ss_layer_rt *L)
 {
     lif_state *S = L->state;
     const ss_neuron_params *p = &L->layer->params;
     free(S->pn);
     S->pn = NULL;
     S->tb = 0;
+    S->next_rebase_ms = S->span_ms;
     ss_bucketq_clear(S->bq);
     S->pub_j = SS_BQ_NONE;
     for (uint32_t j = 0; j < L->size; j++) {
-        double v0 = p->v_init == SS_V_INIT_REST ? p->e_l_mv
-                    : p->v_init == SS_V_INIT_RESET
-                        ? p->v_reset_mv
-                        : p->v_reset_mv + gsl_rng_uniform(eng->rng) * (p->v_th_mv - p->v_reset_mv);
+        double v0 = p->v_init == SS_V_INIT_REST    ? p->e_l_mv
+                    : p->v_init == SS_V_INIT_RESET ? p->v_reset_mv
+                                                   : ss__v_init_uniform(P, L, j);
         lif_n *nj = &S->n[j];
         nj->a = v0 - S->v_inf; /* E(0) = 1 */
         nj->ref_end = -INFINITY;
         /* A neuron starting at or above threshold fires at once: K = E(0). */
         set_key(S, j, v0 >= S->v_th ? 1.0 : exact_key(S, j));
     }
-    publish(eng, L, S);
+    publish(P, L, S);
 }
 
 static void lif_destroy(ss_layer_rt *L)
@@ -357,9 +366,9 @@ static void lif_destroy(ss_layer_rt *L)
     L->state = NULL;
 }
 
-static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
+static int lif_init(ss_part *P, ss_layer_rt *L, ss_error *err)
 {
-    (void)eng;
+    (void)P;
     const ss_neuron_params *p = &L->layer->params;
     lif_state *S = calloc(1, sizeof *S);
     if (!S)
@@ -392,6 +401,8 @@ static int lif_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
     S->slack = exp(-SLACK_TAU);
     S->slack2 = exp(2 * SLACK_TAU);
     S->e_tref = exp(-S->t_ref * S->inv_tau);
+    S->span_ms = REBASE_SPAN * S->tau;
+    S->e_span = exp(-REBASE_SPAN);
     return SS_OK;
 }
 

@@ -39,8 +39,9 @@ typedef struct lx_state {
     double v_reset, t_ref, e_l;
     int scaled;
     double tb, g_e, g_i, inv_tau_min;
-    double fac_t;      /* time of the cached factors (NAN: none) */
-    double em, ee, ei; /* E_m, E_e, E_i at fac_t */
+    double span_ms, span_m, span_e, span_i; /* rebase grid and its factors */
+    double fac_t;                           /* time of the cached factors (NAN: none) */
+    double em, ee, ei;                      /* E_m, E_e, E_i at fac_t */
     double inv_em, inv_ee, inv_ei;
 } lx_state;
 
@@ -95,21 +96,24 @@ static void factors(lx_state *S, double t)
     S->inv_ei = 1 / S->ei;
 }
 
-/* Moves tb to t (rescaling every neuron) before the factors grow large. */
+/* Moves tb forward (rescaling every neuron) before the factors grow large:
+ * on a fixed grid of span_ms after each reset, one span at a time, before
+ * anything at or past a grid point uses the state.  Every partition then
+ * applies the same operations to each neuron (docs/parallel.md); crossing
+ * times are absolute, so it does not matter when a partition catches up. */
 static void maybe_rebase(const ss_layer_rt *L, lx_state *S, double t)
 {
-    if (!S->scaled || (t - S->tb) * S->inv_tau_min <= SCALED_SPAN)
+    if (!S->scaled)
         return;
-    double d = t - S->tb;
-    double sm = exp(-d * S->k.inv_tau_m), se = exp(-d * S->k.ch[0].inv_tau),
-           si = exp(-d * S->k.ch[1].inv_tau);
-    for (uint32_t j = 0; j < L->size; j++) {
-        S->n[j].v *= sm; /* NAN stays NAN */
-        S->n[j].ie *= se;
-        S->n[j].ii *= si;
+    while (t - S->tb > S->span_ms) {
+        for (uint32_t j = 0; j < L->size; j++) {
+            S->n[j].v *= S->span_m; /* NAN stays NAN */
+            S->n[j].ie *= S->span_e;
+            S->n[j].ii *= S->span_i;
+        }
+        S->tb += S->span_ms;
+        S->fac_t = NAN;
     }
-    S->tb = t;
-    S->fac_t = NAN;
 }
 
 /* The state of neuron j at t (t not before its last change). */
@@ -162,7 +166,7 @@ static void state_put(lx_state *S, uint32_t j, double t, const ss_lif_exp_state 
                : (st->v_mv - k->v_inf - st->i_exc_mv * S->g_e - st->i_inh_mv * S->g_i) * S->em;
 }
 
-static void publish(ss_engine *eng, ss_layer_rt *L, lx_state *S)
+static void publish(ss_part *eng, ss_layer_rt *L, lx_state *S)
 {
     if (S->heap->n == 0)
         ss__withdraw(eng, L);
@@ -217,7 +221,7 @@ static inline void inhibited(lx_n *x)
         x->t_pred = NAN;
 }
 
-static void fire(ss_engine *eng, ss_layer_rt *L, lx_state *S, uint32_t j, double t)
+static void fire(ss_part *eng, ss_layer_rt *L, lx_state *S, uint32_t j, double t)
 {
     lx_n *x = &S->n[j];
     ss_lif_exp_state st = state_at(S, j, t);
@@ -233,8 +237,8 @@ static void fire(ss_engine *eng, ss_layer_rt *L, lx_state *S, uint32_t j, double
     ss__emit(eng, L, j, t);
 }
 
-static void lx_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t *tgt,
-                       const float *w, size_t n)
+static void lx_deliver(ss_part *eng, ss_layer_rt *L, double t, const uint32_t *tgt, const float *w,
+                       size_t n)
 {
     lx_state *S = L->state;
     if (S->scaled) {
@@ -242,7 +246,7 @@ static void lx_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t 
         factors(S, t);
         const double we = S->ee, wi = S->ei, ae = S->g_e * S->em, ai = S->g_i * S->em;
         for (size_t k = 0; k < n; k++) {
-            uint32_t j = tgt[k];
+            uint32_t j = tgt[k] - L->first; /* a layer index: this partition's neuron */
             lx_n *x = &S->n[j];
             double wk = w[k];
             /* V stays continuous: what the current adds, A gives back */
@@ -264,7 +268,7 @@ static void lx_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t 
         return;
     }
     for (size_t k = 0; k < n; k++) {
-        uint32_t j = tgt[k];
+        uint32_t j = tgt[k] - L->first;
         lx_n *x = &S->n[j];
         ss_lif_exp_k tmp;
         advance(S, kof(S, j, &tmp), x, t);
@@ -282,7 +286,7 @@ static void lx_deliver(ss_engine *eng, ss_layer_rt *L, double t, const uint32_t 
     publish(eng, L, S);
 }
 
-static void lx_due(ss_engine *eng, ss_layer_rt *L, double t)
+static void lx_due(ss_part *eng, ss_layer_rt *L, double t)
 {
     lx_state *S = L->state;
     maybe_rebase(L, S, t);
@@ -312,7 +316,7 @@ static void lx_due(ss_engine *eng, ss_layer_rt *L, double t)
     publish(eng, L, S);
 }
 
-static void lx_force(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t)
+static void lx_force(ss_part *eng, ss_layer_rt *L, uint32_t j, double t)
 {
     lx_state *S = L->state;
     maybe_rebase(L, S, t);
@@ -320,14 +324,16 @@ static void lx_force(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t)
     publish(eng, L, S);
 }
 
-static double lx_potential(const ss_engine *eng, const ss_layer_rt *L, uint32_t j, double t)
+static double lx_potential(ss_part *eng, ss_layer_rt *L, uint32_t j, double t)
 {
     (void)eng;
-    /* state_at only caches factors: the state itself is not changed */
-    return state_at((lx_state *)L->state, j, t).v_mv;
+    /* state_at only caches factors; the rebase first, so that the value read
+     * is the same in every partition */
+    maybe_rebase(L, L->state, t);
+    return state_at(L->state, j, t).v_mv;
 }
 
-static int lx_set_bias(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t, double bias_mv,
+static int lx_set_bias(ss_part *eng, ss_layer_rt *L, uint32_t j, double t, double bias_mv,
                        ss_error *err)
 {
     lx_state *S = L->state;
@@ -350,7 +356,7 @@ static int lx_set_bias(ss_engine *eng, ss_layer_rt *L, uint32_t j, double t, dou
     return SS_OK;
 }
 
-static void lx_reset(ss_engine *eng, ss_layer_rt *L)
+static void lx_reset(ss_part *eng, ss_layer_rt *L)
 {
     lx_state *S = L->state;
     const ss_neuron_params *p = &L->layer->params;
@@ -361,11 +367,9 @@ static void lx_reset(ss_engine *eng, ss_layer_rt *L)
     S->fac_t = NAN;
     for (uint32_t j = 0; j < L->size; j++) {
         lx_n *x = &S->n[j];
-        ss_lif_exp_state st = {p->v_init == SS_V_INIT_REST ? p->e_l_mv
-                               : p->v_init == SS_V_INIT_RESET
-                                   ? p->v_reset_mv
-                                   : p->v_reset_mv +
-                                         gsl_rng_uniform(eng->rng) * (p->v_th_mv - p->v_reset_mv),
+        ss_lif_exp_state st = {p->v_init == SS_V_INIT_REST    ? p->e_l_mv
+                               : p->v_init == SS_V_INIT_RESET ? p->v_reset_mv
+                                                              : ss__v_init_uniform(eng, L, j),
                                0, 0};
         x->ref_end = -INFINITY;
         state_put(S, j, 0, &st);
@@ -388,7 +392,7 @@ static void lx_destroy(ss_layer_rt *L)
     L->state = NULL;
 }
 
-static int lx_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
+static int lx_init(ss_part *eng, ss_layer_rt *L, ss_error *err)
 {
     (void)eng;
     const ss_neuron_params *p = &L->layer->params;
@@ -414,6 +418,10 @@ static int lx_init(ss_engine *eng, ss_layer_rt *L, ss_error *err)
     S->g_e = S->scaled ? 1 / (S->k.ch[0].kappa * S->k.tau_m) : 0;
     S->g_i = S->scaled ? 1 / (S->k.ch[1].kappa * S->k.tau_m) : 0;
     S->inv_tau_min = fmax(S->k.inv_tau_m, fmax(S->k.ch[0].inv_tau, S->k.ch[1].inv_tau));
+    S->span_ms = SCALED_SPAN / S->inv_tau_min;
+    S->span_m = exp(-S->span_ms * S->k.inv_tau_m);
+    S->span_e = exp(-S->span_ms * S->k.ch[0].inv_tau);
+    S->span_i = exp(-S->span_ms * S->k.ch[1].inv_tau);
     S->fac_t = NAN;
     return SS_OK;
 }

@@ -9,7 +9,10 @@
  *                                      post trace jumps and its threshold grows;
  *   pre hook of a teacher projection   the teacher term's potentiation.
  * Pre traces live per projection because they belong to the synapse and are
- * bumped on arrival (after the delay); post traces live per layer.
+ * bumped on arrival (after the delay); post traces live per layer.  With
+ * several partitions (docs/parallel.md) each partition keeps its own banks:
+ * the pre traces of the synapses onto its neurons and the post traces of its
+ * neurons, so a hook touches only its own partition's state.
  *
  * With resume_timing = presentation the hooks only count (arrivals per
  * synapse, teacher and own spikes per neuron) and the teacher term is
@@ -37,7 +40,7 @@ typedef struct plastic_proj {
     struct ss_learner *owner;
     ss_projection *proj;
     size_t index, from, to;
-    ss_trace_bank *pre;  /* x_j at the synapse */
+    ss_trace_bank **pre; /* x_j at the synapse, per partition (every j in each) */
     ss_stdp_params stdp; /* [plasticity], with this projection's bounds (w_abs_max) */
     unsigned *arrivals;  /* per synapse, spikes arrived this presentation (resume_timing =
                             presentation, onto a taught layer), else NULL */
@@ -49,8 +52,9 @@ typedef struct plastic_proj {
 typedef struct layer_state {
     struct ss_learner *owner;
     size_t index;
-    ss_trace_bank *post; /* y_i, when the layer receives plastic input */
-    size_t *plastic_in;  /* indices into owner->projs */
+    ss_trace_bank **post; /* y_i, per partition (its block), when the layer has plastic input */
+    size_t *first;        /* per partition: the first neuron of its block */
+    size_t *plastic_in;   /* indices into owner->projs */
     size_t n_plastic_in;
     int taught;         /* receives a teacher (label layer) projection */
     unsigned *n_taught; /* resume_timing = presentation: teacher spikes per neuron */
@@ -61,9 +65,7 @@ typedef struct layer_state {
     int theta_at_test;            /* thresholds stay adapted with plasticity off */
     long first_epoch, last_epoch; /* learns in these epochs (1-based, inclusive) */
     int learning;                 /* plasticity on and the epoch is one of them */
-    uint32_t *spiked;             /* neurons that spiked this sample (normalisation) */
-    unsigned char *is_spiked;
-    size_t n_spiked;
+    unsigned char *is_spiked;     /* neurons that spiked this sample (normalisation) */
 } layer_state;
 
 /* A fixed projection whose weights depend on whether its target layer is
@@ -89,6 +91,7 @@ typedef struct teacher_proj {
 struct ss_learner {
     ss_network *net;
     ss_engine *eng;
+    unsigned n_parts;
     ss_stdp_params stdp;
     double resume_eta;
     double resume_ratio;         /* teacher-spike potentiation / own-spike depression */
@@ -108,49 +111,53 @@ struct ss_learner {
 
 /* ---- hooks ------------------------------------------------------------ */
 
-static void on_pre_arrival(void *ctx, size_t projection, uint32_t pre, double t_ms,
+static void on_pre_arrival(void *ctx, unsigned part, size_t projection, uint32_t pre, double t_ms,
                            size_t first_syn, size_t n)
 {
     plastic_proj *pp = ctx;
     ss_learner *l = pp->owner;
     (void)projection;
-    const ss_trace_bank *post = l->layers[pp->to].post;
+    const layer_state *to = &l->layers[pp->to];
+    ss_trace_bank *post = to->post[part];
+    size_t base = to->first[part];
     double f = ss_trace_bank_factor(post, t_ms);
     double scale = l->eta_scale * pp->eta_scale;
     const uint32_t *target = ss_projection_targets(pp->proj);
     float *w = ss_projection_weights(pp->proj);
     for (size_t s = first_syn; s < first_syn + n; s++) {
-        double y = post->scaled[target[s]] * f;
+        double y = post->scaled[target[s] - base] * f;
         if (y > 0)
             w[s] = ss_stdp_on_pre(&pp->stdp, w[s], y, scale);
     }
     if (pp->arrivals)
         for (size_t s = first_syn; s < first_syn + n; s++)
             pp->arrivals[s]++;
-    ss_trace_bank_spike(pp->pre, pre, t_ms);
+    ss_trace_bank_spike(pp->pre[part], pre, t_ms);
 }
 
 /* Adds delta * x_j to every plastic input of neuron i (teacher term). */
-static void teach(ss_learner *l, layer_state *ls, uint32_t i, double t_ms, double sign)
+static void teach(ss_learner *l, layer_state *ls, unsigned part, uint32_t i, double t_ms,
+                  double sign)
 {
     for (size_t q = 0; q < ls->n_plastic_in; q++) {
         plastic_proj *pp = &l->projs[ls->plastic_in[q]];
-        double f = ss_trace_bank_factor(pp->pre, t_ms);
+        ss_trace_bank *bank = pp->pre[part];
+        double f = ss_trace_bank_factor(bank, t_ms);
         double step = sign * l->resume_eta * l->eta_scale; /* not eta_scale: STDP only */
         const uint32_t *ptr = ss_projection_in_ptr(pp->proj);
         const uint32_t *syn = ss_projection_in_syn(pp->proj);
         const uint32_t *pre = ss_projection_in_pre(pp->proj);
         float *w = ss_projection_weights(pp->proj);
         for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++) {
-            double x = pp->pre->scaled[pre[k]] * f;
+            double x = bank->scaled[pre[k]] * f;
             if (x > 0)
                 w[syn[k]] = ss_stdp_clip(&pp->stdp, w[syn[k]] + step * x);
         }
     }
 }
 
-static void on_teacher_arrival(void *ctx, size_t projection, uint32_t pre, double t_ms,
-                               size_t first_syn, size_t n)
+static void on_teacher_arrival(void *ctx, unsigned part, size_t projection, uint32_t pre,
+                               double t_ms, size_t first_syn, size_t n)
 {
     teacher_proj *tp = ctx;
     ss_learner *l = tp->owner;
@@ -161,11 +168,11 @@ static void on_teacher_arrival(void *ctx, size_t projection, uint32_t pre, doubl
         if (ls->n_taught)
             ls->n_taught[target[s]]++;
         else
-            teach(l, ls, target[s], t_ms, l->resume_ratio);
+            teach(l, ls, part, target[s], t_ms, l->resume_ratio);
     }
 }
 
-static void on_post_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
+static void on_post_spike(void *ctx, unsigned part, size_t layer, size_t neuron, double t_ms)
 {
     layer_state *ls = ctx;
     ss_learner *l = ls->owner;
@@ -173,14 +180,15 @@ static void on_post_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
     uint32_t i = (uint32_t)neuron;
     for (size_t q = 0; q < ls->n_plastic_in; q++) {
         plastic_proj *pp = &l->projs[ls->plastic_in[q]];
-        double f = ss_trace_bank_factor(pp->pre, t_ms);
+        ss_trace_bank *bank = pp->pre[part];
+        double f = ss_trace_bank_factor(bank, t_ms);
         double scale = l->eta_scale * pp->eta_scale;
         const uint32_t *ptr = ss_projection_in_ptr(pp->proj);
         const uint32_t *syn = ss_projection_in_syn(pp->proj);
         const uint32_t *pre = ss_projection_in_pre(pp->proj);
         float *w = ss_projection_weights(pp->proj);
         for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++) {
-            double x = pp->pre->scaled[pre[k]] * f;
+            double x = bank->scaled[pre[k]] * f;
             if (x > 0)
                 w[syn[k]] = ss_stdp_on_post(&pp->stdp, w[syn[k]], x, scale);
         }
@@ -188,15 +196,12 @@ static void on_post_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
     if (ls->n_own)
         ls->n_own[i]++;
     else if (ls->taught && l->resume_eta > 0)
-        teach(l, ls, i, t_ms, -1);
+        teach(l, ls, part, i, t_ms, -1);
     if (ls->post)
-        ss_trace_bank_spike(ls->post, i, t_ms);
+        ss_trace_bank_spike(ls->post[part], i - ls->first[part], t_ms);
     if (ls->n_spikes)
         ls->n_spikes[i]++;
-    if (!ls->is_spiked[i]) {
-        ls->is_spiked[i] = 1;
-        ls->spiked[ls->n_spiked++] = i;
-    }
+    ls->is_spiked[i] = 1;
 }
 
 static void normalize_inputs(struct plastic_proj *pp, uint32_t i);
@@ -339,10 +344,14 @@ static int setup_layer(ss_learner *l, layer_state *ls, size_t index, const ss_co
     size_t n = ss_layer_size(layer);
     ls->owner = l;
     ls->index = index;
-    ls->spiked = malloc(n * sizeof *ls->spiked);
     ls->is_spiked = calloc(n, 1);
-    if (!ls->spiked || !ls->is_spiked)
+    ls->first = malloc(l->n_parts * sizeof *ls->first);
+    if (!ls->is_spiked || !ls->first)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (unsigned q = 0; q < l->n_parts; q++) {
+        size_t end;
+        ss_engine_partition_block(l->eng, q, index, &ls->first[q], &end);
+    }
     char sec[256];
     snprintf(sec, sizeof sec, "layer.%s", ss_layer_name(layer));
     ls->target_spikes = ss_config_double(cfg, sec, "target_spikes");
@@ -374,6 +383,9 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
     }
     l->net = net;
     l->eng = eng;
+    ss_engine_plan plan;
+    ss_engine_get_plan(eng, &plan);
+    l->n_parts = plan.partitions;
     l->eta_scale = 1;
     l->n_layers = ss_network_n_layers(net);
     size_t n_proj = ss_network_n_projections(net);
@@ -437,14 +449,22 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
         pp->eta_scale = ss_config_double(cfg, sec, "eta_scale");
         pp->normalize = ss_config_double(cfg, sec, "normalize");
         pp->l2 = strcmp(ss_config_string(cfg, sec, "normalize_norm"), "l2") == 0;
-        pp->pre = ss_trace_bank_alloc(ss_layer_size(ss_network_layer(net, from)),
-                                      l->stdp.tau_plus_ms, l->stdp.nearest);
         layer_state *post = &l->layers[to];
-        if (!post->post)
-            post->post = ss_trace_bank_alloc(ss_layer_size(ss_network_layer(net, to)),
-                                             l->stdp.tau_minus_ms, l->stdp.nearest);
-        size_t *in = realloc(post->plastic_in, (post->n_plastic_in + 1) * sizeof *in);
-        if (!pp->pre || !post->post || !in) {
+        int ok = (pp->pre = calloc(l->n_parts, sizeof *pp->pre)) != NULL;
+        if (ok && !post->post)
+            ok = (post->post = calloc(l->n_parts, sizeof *post->post)) != NULL;
+        for (unsigned q = 0; ok && q < l->n_parts; q++) {
+            ok = (pp->pre[q] = ss_trace_bank_alloc(ss_layer_size(ss_network_layer(net, from)),
+                                                   l->stdp.tau_plus_ms, l->stdp.nearest)) != NULL;
+            if (ok && !post->post[q]) {
+                size_t first, end;
+                ss_engine_partition_block(eng, q, to, &first, &end);
+                ok = (post->post[q] = ss_trace_bank_alloc(end - first, l->stdp.tau_minus_ms,
+                                                          l->stdp.nearest)) != NULL;
+            }
+        }
+        size_t *in = ok ? realloc(post->plastic_in, (post->n_plastic_in + 1) * sizeof *in) : NULL;
+        if (!in) {
             free(in == post->plastic_in ? NULL : in);
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
             break;
@@ -477,17 +497,21 @@ void ss_learner_free(ss_learner *l)
         ss_learner_set_enabled(l, 0);
     for (size_t i = 0; l->layers && i < l->n_layers; i++) {
         layer_state *ls = &l->layers[i];
-        ss_trace_bank_free(ls->post);
+        for (unsigned q = 0; ls->post && q < l->n_parts; q++)
+            ss_trace_bank_free(ls->post[q]);
+        free(ls->post);
+        free(ls->first);
         free(ls->plastic_in);
         free(ls->theta_mv);
         free(ls->n_spikes);
         free(ls->n_taught);
         free(ls->n_own);
-        free(ls->spiked);
         free(ls->is_spiked);
     }
     for (size_t k = 0; k < l->n_projs; k++) {
-        ss_trace_bank_free(l->projs[k].pre);
+        for (unsigned q = 0; l->projs[k].pre && q < l->n_parts; q++)
+            ss_trace_bank_free(l->projs[k].pre[q]);
+        free(l->projs[k].pre);
         free(l->projs[k].arrivals);
     }
     free(l->layers);
@@ -562,13 +586,22 @@ void ss_learner_set_eta_scale(ss_learner *l, double scale)
 void ss_learner_begin_sample(ss_learner *l, double t0_ms, double presented_ms)
 {
     (void)presented_ms;
-    clear_presentation_counts(l);
-    for (size_t k = 0; k < l->n_projs; k++)
-        ss_trace_bank_reset(l->projs[k].pre, t0_ms);
+    if (l->enabled) {
+        clear_presentation_counts(l);
+        for (size_t k = 0; k < l->n_projs; k++)
+            for (unsigned q = 0; q < l->n_parts; q++)
+                ss_trace_bank_reset(l->projs[k].pre[q], t0_ms);
+        for (size_t i = 0; i < l->n_layers; i++)
+            for (unsigned q = 0; l->layers[i].post && q < l->n_parts; q++)
+                ss_trace_bank_reset(l->layers[i].post[q], t0_ms);
+    }
+    ss_learner_apply_thresholds(l, l->eng);
+}
+
+void ss_learner_apply_thresholds(const ss_learner *l, ss_engine *eng)
+{
     for (size_t i = 0; i < l->n_layers; i++) {
-        layer_state *ls = &l->layers[i];
-        if (ls->post)
-            ss_trace_bank_reset(ls->post, t0_ms);
+        const layer_state *ls = &l->layers[i];
         if (!ls->theta_mv)
             continue;
         /* A raised threshold is applied as a lowered bias: for these linear
@@ -581,8 +614,7 @@ void ss_learner_begin_sample(ss_learner *l, double t0_ms, double presented_ms)
         int apply = ls->learning || ls->theta_at_test;
         size_t n = ss_layer_size(ss_network_layer(l->net, i));
         for (size_t k = 0; k < n; k++)
-            ss_engine_set_bias(l->eng, i, k, ls->base_bias_mv - (apply ? ls->theta_mv[k] : 0),
-                               NULL);
+            ss_engine_set_bias(eng, i, k, ls->base_bias_mv - (apply ? ls->theta_mv[k] : 0), NULL);
     }
 }
 
@@ -623,22 +655,25 @@ static void adapt_thresholds(ss_learner *l, layer_state *ls)
 
 void ss_learner_end_sample(ss_learner *l)
 {
+    if (!l->enabled)
+        return; /* nothing was learned, and nothing is written */
     for (size_t i = 0; i < l->n_layers; i++) {
         layer_state *ls = &l->layers[i];
         if (ls->n_taught && ls->learning)
             teach_presentation(l, ls);
-        for (size_t s = 0; s < ls->n_spiked; s++) {
-            uint32_t n = ls->spiked[s];
-            ls->is_spiked[n] = 0;
+        size_t size = ss_layer_size(ss_network_layer(l->net, i));
+        for (uint32_t n = 0; ls->learning && n < size; n++) {
+            if (!ls->is_spiked[n])
+                continue;
             /* Only a neuron that spiked has changed inputs: LTD needs its
              * post trace, LTP its spike. */
-            for (size_t q = 0; ls->learning && q < ls->n_plastic_in; q++) {
+            for (size_t q = 0; q < ls->n_plastic_in; q++) {
                 plastic_proj *pp = &l->projs[ls->plastic_in[q]];
                 if (pp->normalize > 0)
                     normalize_inputs(pp, n);
             }
         }
-        ls->n_spiked = 0;
+        memset(ls->is_spiked, 0, size);
         if (ls->theta_mv && ls->learning)
             adapt_thresholds(l, ls);
     }

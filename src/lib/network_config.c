@@ -83,8 +83,8 @@ static int add_layer(ss_network *net, const ss_config *cfg, const char *name, ss
     return rethrow(cfg, err, sec, "type", rc);
 }
 
-static int add_projection(ss_network *net, const ss_config *cfg, const char *name, gsl_rng *rng,
-                          ss_error *err)
+static int add_projection(ss_network *net, const ss_config *cfg, const char *name,
+                          unsigned long seed, ss_error *err)
 {
     char sec[512];
     snprintf(sec, sizeof sec, "projection.%s", name);
@@ -119,13 +119,13 @@ static int add_projection(ss_network *net, const ss_config *cfg, const char *nam
     s.delay_max_ms = ss_config_double(cfg, sec, "delay_max_ms");
     s.plastic = ss_config_bool(cfg, sec, "plastic");
     const char *bad = NULL;
-    int rc = ss__network_connect_k(net, name, (size_t)lf, (size_t)lt, &s, rng, &bad, err);
+    int rc = ss__network_connect_k(net, name, (size_t)lf, (size_t)lt, &s, seed, &bad, err);
     if (rc >= 0)
         return SS_OK;
     return rethrow(cfg, err, sec, bad ? bad : "to", rc);
 }
 
-ss_network *ss_network_from_config(const ss_config *cfg, gsl_rng *rng, ss_error *err)
+ss_network *ss_network_from_config(const ss_config *cfg, unsigned long seed, ss_error *err)
 {
     ss_network *net = ss_network_alloc();
     if (!net) {
@@ -137,7 +137,7 @@ ss_network *ss_network_from_config(const ss_config *cfg, gsl_rng *rng, ss_error 
         if (add_layer(net, cfg, ss_config_name(cfg, "layer", i), err) < 0)
             goto fail;
     for (size_t i = 0; i < np; i++)
-        if (add_projection(net, cfg, ss_config_name(cfg, "projection", i), rng, err) < 0)
+        if (add_projection(net, cfg, ss_config_name(cfg, "projection", i), seed, err) < 0)
             goto fail;
     return net;
 fail:

@@ -54,7 +54,7 @@ int ss__projection_from_pairs(ss_projection *p, size_t n, const uint32_t *pre, c
 
 /* ss_network_connect(), also naming the model-file key at fault. */
 int ss__network_connect_k(ss_network *net, const char *name, size_t from, size_t to,
-                          const ss_projection_spec *spec, gsl_rng *rng, const char **bad_key,
+                          const ss_projection_spec *spec, unsigned long seed, const char **bad_key,
                           ss_error *err);
 
 #endif

@@ -4,8 +4,9 @@
 #include <math.h>
 #include <stdlib.h>
 
-/* Rebase once the stored values have grown by e^40 (~2e17): far from double
- * overflow, and rare (every 40 time constants of simulated time). */
+/* The origin moves by REBASE_EXPONENT time constants at a time (stored
+ * values then shrink by e^-40 ~ 4e-18, far from double underflow for
+ * anything still worth reading). */
 #define REBASE_EXPONENT 40.0
 
 int ss_stdp_params_from_config(ss_stdp_params *p, const ss_config *cfg, ss_error *err)
@@ -85,19 +86,26 @@ void ss_trace_bank_reset(ss_trace_bank *b, double t_ms)
     b->origin_ms = t_ms;
 }
 
-/* Moves the origin to t_ms, shrinking every stored value to match. */
-static void rebase(ss_trace_bank *b, double t_ms)
+/* Brings the origin forward on its grid (spans of REBASE_EXPONENT tau after
+ * the last reset), one span at a time: whoever reads or writes the bank at
+ * t, and whenever it last did, the stored values then went through the same
+ * multiplications (docs/parallel.md). */
+static void sync(ss_trace_bank *b, double t_ms)
 {
-    double shrink = exp(-(t_ms - b->origin_ms) / b->tau_ms);
-    for (size_t k = 0; k < b->n; k++)
-        b->scaled[k] *= shrink;
-    b->origin_ms = t_ms;
+    double span = REBASE_EXPONENT * b->tau_ms;
+    if (!(t_ms - b->origin_ms > span))
+        return;
+    double shrink = exp(-REBASE_EXPONENT);
+    while (t_ms - b->origin_ms > span) {
+        for (size_t k = 0; k < b->n; k++)
+            b->scaled[k] *= shrink;
+        b->origin_ms += span;
+    }
 }
 
 void ss_trace_bank_spike(ss_trace_bank *b, size_t k, double t_ms)
 {
-    if ((t_ms - b->origin_ms) / b->tau_ms > REBASE_EXPONENT)
-        rebase(b, t_ms);
+    sync(b, t_ms);
     double grow = exp((t_ms - b->origin_ms) / b->tau_ms);
     if (b->nearest)
         b->scaled[k] = grow; /* trace = 1 now */
@@ -105,12 +113,13 @@ void ss_trace_bank_spike(ss_trace_bank *b, size_t k, double t_ms)
         b->scaled[k] += grow; /* trace += 1 now */
 }
 
-double ss_trace_bank_factor(const ss_trace_bank *b, double t_ms)
+double ss_trace_bank_factor(ss_trace_bank *b, double t_ms)
 {
+    sync(b, t_ms);
     return exp(-(t_ms - b->origin_ms) / b->tau_ms);
 }
 
-double ss_trace_bank_value(const ss_trace_bank *b, size_t k, double t_ms)
+double ss_trace_bank_value(ss_trace_bank *b, size_t k, double t_ms)
 {
     return b->scaled[k] * ss_trace_bank_factor(b, t_ms);
 }

@@ -64,6 +64,7 @@ static int fill_stats(ss_run_stats *stats, const ss_network *net, const ss_engin
     stats->syn_events = c.syn_events;
     stats->syn_events_per_s = stats->run_s > 0 ? (double)c.syn_events / stats->run_s : 0;
     ss_network_summarize(net, &stats->net);
+    ss_engine_get_plan(eng, &stats->plan);
     size_t nl = ss_network_n_layers(net);
     stats->layers = calloc(nl ? nl : 1, sizeof *stats->layers);
     if (!stats->layers)
@@ -118,21 +119,19 @@ int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *
             return rc;
     }
     double t0 = wall_s();
-    gsl_rng *rng = gsl_rng_alloc(gsl_rng_mt19937);
-    if (!rng)
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    gsl_rng_set(rng, seed);
     ss_network *net = NULL;
     ss_engine *eng = NULL;
     ss_recorder *rec = NULL;
     isi_stats isi = {0};
     int rc = SS_OK;
-    net = ss_network_from_config(cfg, rng, err);
+    net = ss_network_from_config(cfg, seed, err);
     if (!net) {
         rc = err ? err->code : SS_ECONFIG;
         goto done;
     }
-    eng = ss_engine_alloc(net, rng, err);
+    ss_engine_options eo = {.seed = seed,
+                            .threads = (unsigned)ss_config_int(cfg, "simulation", "threads")};
+    eng = ss_engine_alloc(net, &eo, err);
     if (!eng) {
         rc = err ? err->code : SS_ENOMEM;
         goto done;
@@ -177,6 +176,5 @@ done:
     ss_recorder_free(rec);
     ss_engine_free(eng);
     ss_network_free(net);
-    gsl_rng_free(rng);
     return rc;
 }

@@ -1,36 +1,77 @@
-/* The spiking classifier: presentation, training epochs, evaluation,
- * checkpoints.  See train.h. */
+/* The spiking classifier: presentation, training epochs, evaluation (spread
+ * over threads by sample), checkpoints.  See train.h and docs/parallel.md. */
 #include <spiksim/train.h>
+
+#include <spiksim/stream.h>
+
+#include "pool.h"
 
 #include <gsl/gsl_randist.h>
 #include <gsl/gsl_rng.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-struct ss_classifier {
-    ss_network *net;
+/* An engine with what one presentation needs around it: input buffers and
+ * the output layer's spike counts.  The classifier has one for training
+ * (all partitions, on every thread) and, with several threads, one per
+ * thread for the passes with plasticity off (one partition each), which run
+ * samples in parallel on the shared weights. */
+typedef struct runner {
+    struct ss_classifier *c;
     ss_engine *eng;
-    ss_learner *learner;
-    ss_encoder enc;
-    gsl_rng *build_rng; /* network construction, then the engine's Poisson draws */
-    gsl_rng *order_rng; /* presentation order */
-    unsigned long seed;
-    size_t input, output;
-    int label; /* label layer index, -1 when none */
-    size_t n_classes;
-    double teacher_rate_hz;
     double *rates;       /* input rates of one sample */
     double *label_rates; /* label layer rates */
     unsigned *counts;    /* output spikes in the current presentation */
     double *first_ms;
     double t0_ms;
+    /* A parallel pass records the spikes of a presentation here when the
+     * main engine's observers (rasters, the server) must see them. */
+    struct spike_buf *rec;
+    /* its presentation's outcome and error */
+    int rc;
+    ss_error err;
+} runner;
+
+typedef struct spike_buf {
+    uint32_t *layer, *neuron;
+    double *t;
+    size_t n, cap;
+} spike_buf;
+
+struct ss_classifier {
+    ss_network *net;
+    ss_learner *learner;
+    ss_encoder enc;
+    unsigned long seed;
+    uint64_t adhoc; /* presentations made through ss_classifier_present */
+    size_t input, output;
+    int label; /* label layer index, -1 when none */
+    size_t n_classes;
+    double teacher_rate_hz;
+    runner main;               /* training, and every pass with one thread */
+    runner *work;              /* with several threads: one per thread, else NULL */
+    unsigned n_work;           /* threads */
+    ss_pool *pool;             /* the threads of the parallel passes */
     FILE *log;                 /* -v: per-layer activity of each phase */
     uint64_t *layer_mark;      /* layer spike counts at the start of a phase */
     ss_presentation_fn listen; /* rasters, live views */
     void *listen_ctx;
 };
+
+/* Streams of the presentations (ss_engine_set_stream): training sample k of
+ * epoch e, evaluation sample s, a query's key, an ad-hoc presentation.
+ * Every evaluation of sample s draws the same input spikes, so a network
+ * restored from a checkpoint tests exactly as it did when saved, and a pass
+ * gives the same result however its samples are spread over threads. */
+enum { STREAM_TRAIN = 1, STREAM_EVAL = 2, STREAM_QUERY = 3, STREAM_ADHOC = 4 };
+
+static uint64_t stream_of(uint64_t what, uint64_t a, uint64_t b)
+{
+    return ss_stream_mix(ss_stream_mix(what, a), b);
+}
 
 void ss_classifier_set_log(ss_classifier *c, FILE *log)
 {
@@ -49,17 +90,27 @@ void ss_classifier_get_listener(const ss_classifier *c, ss_presentation_fn *fn, 
     *ctx = c->listen_ctx;
 }
 
-/* ss_classifier_present() with the listener told before and after. */
-static int present_heard(ss_classifier *c, const double *x, int label, int train, ss_pass kind,
-                         long epoch, size_t index, ss_presentation *p, ss_error *err)
+/* Every engine's counters together: the passes with plasticity off may
+ * have run on the threads' engines. */
+static void all_counters(const ss_classifier *c, ss_engine_counters *out)
 {
-    if (c->listen)
-        c->listen(c->listen_ctx, 1, kind, epoch, index, label, -1,
-                  c->enc.reset ? 0 : ss_engine_time(c->eng));
-    int rc = ss_classifier_present(c, x, train ? label : -1, train, p, err);
-    if (c->listen && rc == SS_OK)
-        c->listen(c->listen_ctx, 0, kind, epoch, index, label, p->predicted, p->t0_ms);
-    return rc;
+    ss_engine_get_counters(c->main.eng, out);
+    for (unsigned w = 0; c->work && w < c->n_work; w++) {
+        ss_engine_counters k;
+        ss_engine_get_counters(c->work[w].eng, &k);
+        out->spikes += k.spikes;
+        out->syn_events += k.syn_events;
+        out->deliveries += k.deliveries;
+        out->events += k.events;
+    }
+}
+
+static uint64_t all_layer_spikes(const ss_classifier *c, size_t layer)
+{
+    uint64_t n = ss_engine_layer_spikes(c->main.eng, layer);
+    for (unsigned w = 0; c->work && w < c->n_work; w++)
+        n += ss_engine_layer_spikes(c->work[w].eng, layer);
+    return n;
 }
 
 /* Starts (n_samples = 0) or ends a logged phase. */
@@ -70,27 +121,62 @@ static void log_phase(ss_classifier *c, const char *phase, size_t n_samples)
     size_t n_layers = ss_network_n_layers(c->net);
     if (n_samples == 0) {
         for (size_t i = 0; i < n_layers; i++)
-            c->layer_mark[i] = ss_engine_layer_spikes(c->eng, i);
+            c->layer_mark[i] = all_layer_spikes(c, i);
         return;
     }
     fprintf(c->log, "spiksim: %s: spikes per neuron and presentation:", phase);
     for (size_t i = 0; i < n_layers; i++) {
         ss_layer *l = ss_network_layer(c->net, i);
-        double d = (double)(ss_engine_layer_spikes(c->eng, i) - c->layer_mark[i]);
+        double d = (double)(all_layer_spikes(c, i) - c->layer_mark[i]);
         fprintf(c->log, " %s %.2f", ss_layer_name(l),
                 d / (double)n_samples / (double)ss_layer_size(l));
     }
     fprintf(c->log, "\n");
 }
 
-/* Counts output spikes of the current presentation. */
+static int spike_buf_add(spike_buf *b, size_t layer, size_t neuron, double t)
+{
+    if (b->n == b->cap) {
+        size_t cap = b->cap ? 2 * b->cap : 1024;
+        uint32_t *l = realloc(b->layer, cap * sizeof *l);
+        if (l)
+            b->layer = l;
+        uint32_t *n = realloc(b->neuron, cap * sizeof *n);
+        if (n)
+            b->neuron = n;
+        double *tt = realloc(b->t, cap * sizeof *tt);
+        if (tt)
+            b->t = tt;
+        if (!l || !n || !tt)
+            return SS_ENOMEM;
+        b->cap = cap;
+    }
+    b->layer[b->n] = (uint32_t)layer;
+    b->neuron[b->n] = (uint32_t)neuron;
+    b->t[b->n] = t;
+    b->n++;
+    return SS_OK;
+}
+
+static void spike_buf_clear(spike_buf *b)
+{
+    free(b->layer);
+    free(b->neuron);
+    free(b->t);
+    memset(b, 0, sizeof *b);
+}
+
+/* A runner's observer: the output layer's spike counts (the readout), and
+ * the presentation's spikes when a parallel pass records them. */
 static void count_output(void *ctx, size_t layer, size_t neuron, double t_ms)
 {
-    ss_classifier *c = ctx;
-    if (layer != c->output)
+    runner *r = ctx;
+    if (r->rec && r->rc == SS_OK && spike_buf_add(r->rec, layer, neuron, t_ms) != SS_OK)
+        r->rc = ss_error_set(&r->err, SS_ENOMEM, "out of memory recording spikes");
+    if (layer != r->c->output)
         return;
-    if (c->counts[neuron]++ == 0)
-        c->first_ms[neuron] = t_ms - c->t0_ms;
+    if (r->counts[neuron]++ == 0)
+        r->first_ms[neuron] = t_ms - r->t0_ms;
 }
 
 /* The single layer whose model-file type is type, -1 when there is none,
@@ -148,8 +234,62 @@ static int find_layers(ss_classifier *c, const ss_config *cfg, size_t n_inputs, 
     return SS_OK;
 }
 
+static void runner_free(runner *r)
+{
+    ss_engine_free(r->eng);
+    free(r->rates);
+    free(r->label_rates);
+    free(r->counts);
+    free(r->first_ms);
+}
+
+static int runner_init(ss_classifier *c, runner *r, const ss_engine_options *opt, ss_error *err)
+{
+    r->c = c;
+    r->eng = ss_engine_alloc(c->net, opt, err);
+    if (!r->eng)
+        return err ? err->code : SS_ENOMEM;
+    r->rates = calloc(ss_encoder_n_inputs(&c->enc), sizeof *r->rates);
+    r->label_rates = calloc(c->n_classes, sizeof *r->label_rates);
+    r->counts = calloc(c->n_classes, sizeof *r->counts);
+    r->first_ms = calloc(c->n_classes, sizeof *r->first_ms);
+    if (!r->rates || !r->label_rates || !r->counts || !r->first_ms ||
+        ss_engine_add_observer(r->eng, count_output, r) != SS_OK)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    return SS_OK;
+}
+
+/* Threads for training.  A training window (the smallest delay between
+ * neuron layers, 0.1 ms in the shipped models) must hold enough work to pay
+ * for a barrier, about a microsecond: below TRAIN_EVENTS_PER_WINDOW
+ * synaptic events per window (estimated from the synapse count at 20 Hz per
+ * presynaptic neuron) one partition trains faster than several.  Results are
+ * the same either way; the passes with plasticity off use every thread
+ * regardless.  docs/parallel.md has the measurements. */
+#define TRAIN_EVENTS_PER_WINDOW 256.0
+
+static unsigned train_threads(const ss_network *net, unsigned threads)
+{
+    ss_engine_options opt = {.threads = threads};
+    ss_engine_plan plan;
+    ss_engine_plan_for(net, &opt, &plan);
+    ss_network_summary sum;
+    ss_network_summarize(net, &sum);
+    double window_ms = isinf(plan.window_ms) ? 100 : plan.window_ms;
+    double events = (double)sum.n_synapses * 20.0 * window_ms / 1000.0;
+    return events >= TRAIN_EVENTS_PER_WINDOW ? threads : 1;
+}
+
 ss_classifier *ss_classifier_alloc(const ss_config *cfg, size_t n_features, size_t n_classes,
                                    unsigned long seed, ss_error *err)
+{
+    return ss_classifier_alloc_threads(cfg, n_features, n_classes, seed,
+                                       (unsigned)ss_config_int(cfg, "simulation", "threads"), err);
+}
+
+ss_classifier *ss_classifier_alloc_threads(const ss_config *cfg, size_t n_features,
+                                           size_t n_classes, unsigned long seed, unsigned threads,
+                                           ss_error *err)
 {
     ss_classifier *c = calloc(1, sizeof *c);
     if (!c) {
@@ -158,23 +298,12 @@ ss_classifier *ss_classifier_alloc(const ss_config *cfg, size_t n_features, size
     }
     c->n_classes = n_classes;
     c->label = -1;
-    c->teacher_rate_hz = ss_config_double(cfg, "plasticity", "teacher_rate_hz");
-    c->build_rng = gsl_rng_alloc(gsl_rng_mt19937);
-    c->order_rng = gsl_rng_alloc(gsl_rng_mt19937);
-    int rc = SS_OK;
-    if (!c->build_rng || !c->order_rng) {
-        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-        goto fail;
-    }
-    /* Two streams from one seed: changing how many samples are shuffled
-     * must not change the network drawn. */
     c->seed = seed;
-    gsl_rng_set(c->build_rng, seed);
-    gsl_rng_set(c->order_rng, seed ^ 0x9e3779b9UL);
-    rc = ss_encoder_init(&c->enc, cfg, n_features, err);
+    c->teacher_rate_hz = ss_config_double(cfg, "plasticity", "teacher_rate_hz");
+    int rc = ss_encoder_init(&c->enc, cfg, n_features, err);
     if (rc != SS_OK)
         goto fail;
-    c->net = ss_network_from_config(cfg, c->build_rng, err);
+    c->net = ss_network_from_config(cfg, seed, err);
     if (!c->net) {
         rc = err ? err->code : SS_ECONFIG;
         goto fail;
@@ -182,28 +311,34 @@ ss_classifier *ss_classifier_alloc(const ss_config *cfg, size_t n_features, size
     rc = find_layers(c, cfg, ss_encoder_n_inputs(&c->enc), err);
     if (rc != SS_OK)
         goto fail;
-    c->eng = ss_engine_alloc(c->net, c->build_rng, err);
-    if (!c->eng) {
-        rc = err ? err->code : SS_ENOMEM;
+    unsigned n_threads = threads ? threads : ss_pool_online_cpus();
+    ss_engine_options opt = {.seed = seed, .threads = train_threads(c->net, n_threads)};
+    rc = runner_init(c, &c->main, &opt, err);
+    if (rc != SS_OK)
         goto fail;
+    /* Passes with plasticity off go sample by sample over the threads, each
+     * with its own single-partition engine on the shared weights. */
+    if (n_threads > 1) {
+        c->work = calloc(n_threads, sizeof *c->work);
+        c->pool = c->work ? ss_pool_alloc(n_threads, err) : NULL;
+        if (!c->work || !c->pool) {
+            rc = err && err->code ? err->code : ss_error_set(err, SS_ENOMEM, "out of memory");
+            goto fail;
+        }
+        c->n_work = n_threads;
+        ss_engine_options one = {.seed = seed, .threads = 1};
+        for (unsigned w = 0; w < n_threads; w++)
+            if ((rc = runner_init(c, &c->work[w], &one, err)) != SS_OK)
+                goto fail;
     }
-    c->learner = ss_learner_alloc(c->net, c->eng, cfg, err);
+    c->learner = ss_learner_alloc(c->net, c->main.eng, cfg, err);
     if (!c->learner) {
         rc = err ? err->code : SS_ENOMEM;
         goto fail;
     }
-    c->rates = calloc(ss_encoder_n_inputs(&c->enc), sizeof *c->rates);
-    c->label_rates = calloc(n_classes, sizeof *c->label_rates);
-    c->counts = calloc(n_classes, sizeof *c->counts);
-    c->first_ms = calloc(n_classes, sizeof *c->first_ms);
     c->layer_mark = calloc(ss_network_n_layers(c->net), sizeof *c->layer_mark);
-    if (!c->rates || !c->label_rates || !c->counts || !c->first_ms || !c->layer_mark) {
+    if (!c->layer_mark) {
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-        goto fail;
-    }
-    rc = ss_engine_add_observer(c->eng, count_output, c);
-    if (rc != SS_OK) {
-        ss_error_set(err, rc, "out of memory");
         goto fail;
     }
     return c;
@@ -217,14 +352,12 @@ void ss_classifier_free(ss_classifier *c)
     if (!c)
         return;
     ss_learner_free(c->learner);
-    ss_engine_free(c->eng);
+    ss_pool_free(c->pool);
+    for (unsigned w = 0; c->work && w < c->n_work; w++)
+        runner_free(&c->work[w]);
+    free(c->work);
+    runner_free(&c->main);
     ss_network_free(c->net);
-    gsl_rng_free(c->build_rng);
-    gsl_rng_free(c->order_rng);
-    free(c->rates);
-    free(c->label_rates);
-    free(c->counts);
-    free(c->first_ms);
     free(c->layer_mark);
     free(c);
 }
@@ -236,7 +369,17 @@ ss_network *ss_classifier_network(ss_classifier *c)
 
 ss_engine *ss_classifier_engine(ss_classifier *c)
 {
-    return c->eng;
+    return c->main.eng;
+}
+
+unsigned ss_classifier_threads(const ss_classifier *c)
+{
+    return c->work ? c->n_work : 1;
+}
+
+void ss_classifier_get_counters(const ss_classifier *c, ss_engine_counters *counters)
+{
+    all_counters(c, counters);
 }
 
 const ss_encoder *ss_classifier_encoder(const ss_classifier *c)
@@ -259,84 +402,146 @@ size_t ss_classifier_output_layer(const ss_classifier *c)
     return c->output;
 }
 
-int ss_classifier_present(ss_classifier *c, const double *features, int label, int train,
-                          ss_presentation *out, ss_error *err)
+/* One presentation on runner r, its input spikes from stream.  Only the
+ * main runner learns (train = 1); the others run with plasticity off and
+ * only read the learner. */
+static int present_on(ss_classifier *c, runner *r, const double *features, int label, int train,
+                      uint64_t stream, ss_presentation *out, ss_error *err)
 {
     const ss_encoder *enc = &c->enc;
+    ss_engine_set_stream(r->eng, stream);
     if (enc->reset)
-        ss_engine_reset(c->eng);
-    c->t0_ms = ss_engine_time(c->eng);
+        ss_engine_reset(r->eng);
+    r->t0_ms = ss_engine_time(r->eng);
     double window_ms = ss_encoder_window_ms(enc, train);
-    double t1_ms = c->t0_ms + window_ms;
+    double t1_ms = r->t0_ms + window_ms;
     for (size_t k = 0; k < c->n_classes; k++) {
-        c->counts[k] = 0;
-        c->first_ms[k] = INFINITY;
+        r->counts[k] = 0;
+        r->first_ms[k] = INFINITY;
     }
-    ss_learner_begin_sample(c->learner, c->t0_ms, window_ms);
-    ss_encoder_rates(enc, features, c->rates);
+    if (r == &c->main)
+        ss_learner_begin_sample(c->learner, r->t0_ms, window_ms);
+    else
+        ss_learner_apply_thresholds(c->learner, r->eng);
+    ss_encoder_rates(enc, features, r->rates);
     ss_input_mode mode = enc->scheme == SS_ENCODE_REGULAR ? SS_INPUT_REGULAR : SS_INPUT_POISSON;
-    int rc = ss_engine_set_input(c->eng, c->input, c->rates, mode, c->t0_ms, t1_ms, err);
+    int rc = ss_engine_set_input(r->eng, c->input, r->rates, mode, r->t0_ms, t1_ms, err);
     if (rc == SS_OK && c->label >= 0) {
         for (size_t k = 0; k < c->n_classes; k++)
-            c->label_rates[k] = train && (int)k == label ? c->teacher_rate_hz : 0;
-        rc = ss_engine_set_input(c->eng, (size_t)c->label, c->label_rates, mode, c->t0_ms, t1_ms,
+            r->label_rates[k] = train && (int)k == label ? c->teacher_rate_hz : 0;
+        rc = ss_engine_set_input(r->eng, (size_t)c->label, r->label_rates, mode, r->t0_ms, t1_ms,
                                  err);
     }
     if (rc == SS_OK)
-        rc = ss_engine_run(c->eng, t1_ms, err);
+        rc = ss_engine_run(r->eng, t1_ms, err);
     /* The readout window is the presentation; rest_ms lets activity die
      * out before the next sample when state is not reset. */
-    int predicted = ss_readout_predict(c->counts, c->first_ms, c->n_classes);
+    int predicted = ss_readout_predict(r->counts, r->first_ms, c->n_classes);
     if (rc == SS_OK && !enc->reset && enc->rest_ms > 0)
-        rc = ss_engine_run(c->eng, t1_ms + enc->rest_ms, err);
-    ss_learner_end_sample(c->learner);
+        rc = ss_engine_run(r->eng, t1_ms + enc->rest_ms, err);
+    if (r == &c->main)
+        ss_learner_end_sample(c->learner);
     if (out) {
         out->predicted = predicted;
-        out->counts = c->counts;
-        out->first_spike_ms = c->first_ms;
-        out->t0_ms = c->t0_ms;
+        out->counts = r->counts;
+        out->first_spike_ms = r->first_ms;
+        out->t0_ms = r->t0_ms;
     }
     return rc;
 }
 
-/* One 64-bit value from a seed and a key (splitmix64's finaliser), to seed
- * a query's own input stream. */
-static unsigned long mix_key(unsigned long seed, uint64_t key)
+int ss_classifier_present(ss_classifier *c, const double *features, int label, int train,
+                          ss_presentation *out, ss_error *err)
 {
-    uint64_t z = (uint64_t)seed * 0x9e3779b97f4a7c15ULL + key + 0x632be59bd9b4e019ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    return (unsigned long)(z ^ (z >> 31));
+    return present_on(c, &c->main, features, label, train, stream_of(STREAM_ADHOC, c->adhoc++, 0),
+                      out, err);
 }
 
-int ss_classifier_query(ss_classifier *c, const double *x, size_t n, const uint64_t *noise_keys,
-                        unsigned *counts, int *predicted, ss_error *err)
+/* present_on() on the main runner with the listener told before and after. */
+static int present_heard(ss_classifier *c, const double *x, int label, int train, ss_pass kind,
+                         long epoch, size_t index, uint64_t stream, ss_presentation *p,
+                         ss_error *err)
 {
-    size_t nf = c->enc.n_features;
-    ss_learner_set_enabled(c->learner, 0);
-    /* The query's spikes come from a copy of the running stream's state,
-     * which is put back afterwards: queries change nothing else. */
-    gsl_rng *saved = gsl_rng_clone(c->build_rng);
-    if (!saved)
-        return ss_error_set(err, SS_ENOMEM, "out of memory");
-    ss_presentation_fn listen = c->listen;
-    c->listen = NULL;
-    int rc = SS_OK;
-    for (size_t i = 0; i < n && rc == SS_OK; i++) {
-        gsl_rng_set(c->build_rng, mix_key(c->seed, noise_keys[i]));
+    if (c->listen)
+        c->listen(c->listen_ctx, 1, kind, epoch, index, label, -1,
+                  c->enc.reset ? 0 : ss_engine_time(c->main.eng));
+    int rc = present_on(c, &c->main, x, train ? label : -1, train, stream, p, err);
+    if (c->listen && rc == SS_OK)
+        c->listen(c->listen_ctx, 0, kind, epoch, index, label, p->predicted, p->t0_ms);
+    return rc;
+}
+
+/* ---- passes with plasticity off, spread over threads by sample ---- */
+
+/* A batch of presentations with plasticity off: rows [first, first + n) of
+ * x, row i under stream streams(i); the threads take rows in turn.  Each
+ * row's prediction, output counts and (when record) spikes land in its
+ * slot. */
+typedef struct batch {
+    ss_classifier *c;
+    const double *x;
+    size_t first, n;
+    uint64_t what;        /* STREAM_EVAL or STREAM_QUERY */
+    const uint64_t *keys; /* queries: the key of each row */
+    int *predicted;       /* n */
+    unsigned *counts;     /* n x n_classes, or NULL */
+    double *first_ms;     /* n x n_classes, or NULL */
+    spike_buf *rec;       /* n, or NULL */
+    atomic_size_t next;
+} batch;
+
+static uint64_t batch_stream(const batch *b, size_t i)
+{
+    return b->keys ? stream_of(b->what, b->keys[i], 0) : stream_of(b->what, i, 0);
+}
+
+static void batch_thread(void *ctx, unsigned thread)
+{
+    batch *b = ctx;
+    ss_classifier *c = b->c;
+    runner *r = &c->work[thread];
+    size_t nf = c->enc.n_features, nc = c->n_classes;
+    for (;;) {
+        size_t k = atomic_fetch_add(&b->next, 1);
+        if (k >= b->n || r->rc != SS_OK)
+            return;
+        size_t i = b->first + k;
+        if (b->rec) {
+            b->rec[k].n = 0;
+            r->rec = &b->rec[k];
+        }
         ss_presentation p;
-        rc = ss_classifier_present(c, x + i * nf, -1, 0, &p, err);
-        if (rc != SS_OK)
-            break;
-        memcpy(counts + i * c->n_classes, p.counts, c->n_classes * sizeof *counts);
-        if (predicted)
-            predicted[i] = p.predicted;
+        int rc = present_on(c, r, b->x + i * nf, -1, 0, batch_stream(b, i), &p, &r->err);
+        r->rec = NULL;
+        if (rc != SS_OK && r->rc == SS_OK)
+            r->rc = rc;
+        b->predicted[k] = p.predicted;
+        if (b->counts)
+            memcpy(b->counts + k * nc, p.counts, nc * sizeof *b->counts);
+        if (b->first_ms)
+            memcpy(b->first_ms + k * nc, p.first_spike_ms, nc * sizeof *b->first_ms);
     }
-    c->listen = listen;
-    gsl_rng_memcpy(c->build_rng, saved);
-    gsl_rng_free(saved);
-    return rc;
 }
+
+/* Runs the batch on the threads; the first error (by thread) into err. */
+static int run_batch(ss_classifier *c, batch *b, ss_error *err)
+{
+    atomic_init(&b->next, 0);
+    for (unsigned w = 0; w < c->n_work; w++)
+        c->work[w].rc = SS_OK;
+    ss_pool_run(c->pool, batch_thread, b);
+    for (unsigned w = 0; w < c->n_work; w++)
+        if (c->work[w].rc != SS_OK) {
+            if (err)
+                *err = c->work[w].err;
+            return c->work[w].rc;
+        }
+    return SS_OK;
+}
+
+/* Rows at a time in a parallel pass: enough to keep every thread busy, few
+ * enough that the recorded spikes of a chunk stay small. */
+#define CHUNK_PER_THREAD 16
 
 static int evaluate_pass(ss_classifier *c, const double *x, const int *y, size_t n,
                          ss_confusion *confusion, ss_progress *progress, const char *phase,
@@ -344,29 +549,109 @@ static int evaluate_pass(ss_classifier *c, const double *x, const int *y, size_t
 {
     size_t n_features = c->enc.n_features;
     long right = 0;
+    int rc = SS_OK;
     ss_learner_set_enabled(c->learner, 0);
-    /* Every evaluation draws its input spikes from the same stream, so a
-     * network restored from a checkpoint tests exactly as it did when saved. */
-    gsl_rng_set(c->build_rng, c->seed ^ 0x85ebca6bUL);
     log_phase(c, phase, 0);
     if (progress)
         ss_progress_begin(progress, phase, (long)n);
-    for (size_t s = 0; s < n; s++) {
-        ss_presentation p;
-        int rc = present_heard(c, x + s * n_features, y[s], 0, kind, -1, s, &p, err);
-        if (rc != SS_OK)
-            return rc;
-        right += p.predicted == y[s];
-        if (confusion)
-            ss_confusion_add(confusion, y[s], p.predicted);
-        if (progress)
-            ss_progress_update(progress, (long)s + 1, (double)right / (double)(s + 1));
+    /* Without a reset between samples, each starts where the last ended:
+     * one after another on the main engine. */
+    if (!c->work || !c->enc.reset) {
+        for (size_t s = 0; s < n && rc == SS_OK; s++) {
+            ss_presentation p;
+            rc = present_heard(c, x + s * n_features, y[s], 0, kind, -1, s,
+                               stream_of(STREAM_EVAL, s, 0), &p, err);
+            if (rc != SS_OK)
+                break;
+            right += p.predicted == y[s];
+            if (confusion)
+                ss_confusion_add(confusion, y[s], p.predicted);
+            if (progress)
+                ss_progress_update(progress, (long)s + 1, (double)right / (double)(s + 1));
+        }
+    } else {
+        /* The main engine's observers beyond its readout (a raster, the
+         * server) and the listener see every presentation as if it had run
+         * there, in sample order: its spikes are recorded and replayed. */
+        int record = c->listen || ss_engine_n_observers(c->main.eng) > 1;
+        size_t chunk = (size_t)c->n_work * CHUNK_PER_THREAD;
+        int *pred = malloc(chunk * sizeof *pred);
+        spike_buf *rec = record ? calloc(chunk, sizeof *rec) : NULL;
+        if (!pred || (record && !rec))
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        for (size_t s0 = 0; s0 < n && rc == SS_OK; s0 += chunk) {
+            batch b = {.c = c,
+                       .x = x,
+                       .first = s0,
+                       .n = n - s0 < chunk ? n - s0 : chunk,
+                       .what = STREAM_EVAL,
+                       .predicted = pred,
+                       .rec = rec};
+            rc = run_batch(c, &b, err);
+            for (size_t k = 0; k < b.n && rc == SS_OK; k++) {
+                size_t s = s0 + k;
+                if (c->listen)
+                    c->listen(c->listen_ctx, 1, kind, -1, s, y[s], -1, 0);
+                for (size_t q = 0; rec && q < rec[k].n; q++)
+                    ss_engine_replay_spike(c->main.eng, rec[k].layer[q], rec[k].neuron[q],
+                                           rec[k].t[q]);
+                if (c->listen)
+                    c->listen(c->listen_ctx, 0, kind, -1, s, y[s], pred[k], 0);
+                right += pred[k] == y[s];
+                if (confusion)
+                    ss_confusion_add(confusion, y[s], pred[k]);
+                if (progress)
+                    ss_progress_update(progress, (long)s + 1, (double)right / (double)(s + 1));
+            }
+        }
+        for (size_t k = 0; rec && k < chunk; k++)
+            spike_buf_clear(&rec[k]);
+        free(rec);
+        free(pred);
     }
+    if (rc != SS_OK)
+        return rc;
     if (progress)
         ss_progress_end(progress);
     log_phase(c, phase, n);
     *accuracy = n ? (double)right / (double)n : 0;
     return SS_OK;
+}
+
+int ss_classifier_query(ss_classifier *c, const double *x, size_t n, const uint64_t *noise_keys,
+                        unsigned *counts, int *predicted, ss_error *err)
+{
+    ss_learner_set_enabled(c->learner, 0);
+    size_t nf = c->enc.n_features, nc = c->n_classes;
+    if (!c->work) {
+        /* Queries are not passes of the run: the listener is not told. */
+        for (size_t i = 0; i < n; i++) {
+            ss_presentation p;
+            int rc = present_on(c, &c->main, x + i * nf, -1, 0,
+                                stream_of(STREAM_QUERY, noise_keys[i], 0), &p, err);
+            if (rc != SS_OK)
+                return rc;
+            memcpy(counts + i * nc, p.counts, nc * sizeof *counts);
+            if (predicted)
+                predicted[i] = p.predicted;
+        }
+        return SS_OK;
+    }
+    int *pred = predicted ? predicted : malloc((n ? n : 1) * sizeof *pred);
+    if (!pred)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    batch b = {.c = c,
+               .x = x,
+               .first = 0,
+               .n = n,
+               .what = STREAM_QUERY,
+               .keys = noise_keys,
+               .predicted = pred,
+               .counts = counts};
+    int rc = run_batch(c, &b, err);
+    if (pred != predicted)
+        free(pred);
+    return rc;
 }
 
 int ss_classifier_evaluate(ss_classifier *c, const double *x, const int *y, size_t n,
@@ -398,12 +683,19 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
     for (size_t s = 0; s < split->n_train; s++)
         order[s] = s;
     ss_engine_counters before;
-    ss_engine_get_counters(c->eng, &before);
+    all_counters(c, &before);
     double t_start = ss_now_s();
     int rc = SS_OK;
     for (long e = 0; e < epochs && rc == SS_OK; e++) {
-        if (shuffle)
-            gsl_ran_shuffle(c->order_rng, order, split->n_train, sizeof *order);
+        if (shuffle) {
+            /* Each epoch's order from its own stream: the order of epoch e
+             * does not depend on how many samples earlier epochs had. */
+            ss_stream os;
+            gsl_rng r;
+            ss_stream_init(&os, c->seed, SS_STREAM_ORDER, (uint64_t)e, 0);
+            ss_stream_gsl(&os, &r);
+            gsl_ran_shuffle(&r, order, split->n_train, sizeof *order);
+        }
         ss_learner_set_eta_scale(c->learner, pow(eta_decay, (double)e));
         ss_learner_set_epoch(c->learner, e + 1);
         char phase[64];
@@ -412,7 +704,7 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
             ss_progress_begin(progress, phase, (long)split->n_train);
         log_phase(c, phase, 0);
         ss_engine_counters epoch_before;
-        ss_engine_get_counters(c->eng, &epoch_before);
+        all_counters(c, &epoch_before);
         double t_epoch = ss_now_s();
         long right = 0;
         for (size_t s = 0; s < split->n_train && rc == SS_OK; s++) {
@@ -420,7 +712,7 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
             ss_presentation p;
             size_t k = order[s];
             rc = present_heard(c, split->train_x + k * nf, split->train_y[k], 1, SS_PASS_TRAIN, e,
-                               k, &p, err);
+                               k, stream_of(STREAM_TRAIN, (uint64_t)e, k), &p, err);
             if (rc != SS_OK)
                 break;
             right += p.predicted == split->train_y[k];
@@ -435,7 +727,7 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
         if (rc != SS_OK)
             break;
         ss_engine_counters epoch_after;
-        ss_engine_get_counters(c->eng, &epoch_after);
+        all_counters(c, &epoch_after);
         fold->epoch_train_s[e] = ss_now_s() - t_epoch;
         fold->epoch_synaptic_events[e] = (double)(epoch_after.syn_events - epoch_before.syn_events);
         log_phase(c, phase, split->n_train);
@@ -464,7 +756,7 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
     if (epochs > 0)
         fold->epoch_test_accuracy[epochs - 1] = fold->test_accuracy;
     ss_engine_counters after;
-    ss_engine_get_counters(c->eng, &after);
+    all_counters(c, &after);
     fold->spikes += (long long)(after.spikes - before.spikes);
     fold->synaptic_events += (long long)(after.syn_events - before.syn_events);
     return rc;
