@@ -26,6 +26,7 @@
 #include <spiksim/report.h>
 #include <spiksim/error.h>
 #include <spiksim/server.h>
+#include <spiksim/train.h>
 
 typedef struct cli_opts {
     const char *model;
@@ -603,9 +604,16 @@ static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
     if (net && o->verbosity > 0) {
         print_network_summary(cfg, net);
         ss_engine_options eo = {.seed = run_seed(cfg, o),
-                                .threads = (unsigned)ss_config_int(cfg, "simulation", "threads")};
+                                .threads = (unsigned)ss_config_int(cfg, "simulation", "threads"),
+                                .partitions =
+                                    (unsigned)ss_config_int(cfg, "simulation", "partitions")};
         ss_engine_plan plan;
-        ss_engine_plan_for(net, &eo, &plan);
+        if (ds)
+            ss_classifier_plan(net, cfg, &plan);
+        else
+            ss_engine_plan_for(net, &eo, &plan);
+        if (ds)
+            printf("training ");
         print_plan(net, &plan, "");
     }
     /* A classifier's learning keys (learn_epochs, learning_gain, teacher

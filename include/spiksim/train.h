@@ -45,6 +45,11 @@ ss_classifier *ss_classifier_alloc_threads(const ss_config *cfg, size_t n_featur
                                            size_t n_classes, unsigned long seed, unsigned threads,
                                            ss_error *err);
 void ss_classifier_free(ss_classifier *c);
+/* How a classifier of cfg on net would train: partitions, threads, window
+ * ([simulation] partitions, else one per thread when the training windows
+ * hold enough work, else one; the passes with plasticity off use every
+ * thread). */
+void ss_classifier_plan(const ss_network *net, const ss_config *cfg, ss_engine_plan *plan);
 /* Threads of the passes with plasticity off. */
 unsigned ss_classifier_threads(const ss_classifier *c);
 /* Counters of every engine the classifier runs (training and the threads'

@@ -32,6 +32,10 @@ static const ss_key_spec keys[] = {
     {"simulation", "threads", SS_KEY_INT, "0", 0, 4096, NULL,
      "threads of the run (0: every online core; --threads overrides it); every result is the "
      "same for any number"},
+    {"simulation", "partitions", SS_KEY_INT, "0", 0, 4096, NULL,
+     "partitions the network is split into (0: one per thread for a free run; for a "
+     "classifier's training, one per thread when its windows hold enough work, else one); "
+     "every result is the same for any number"},
 
     /* [data] */
     {"data", "dataset", SS_KEY_ENUM, NULL, 0, 0, "iris|mnist",

@@ -130,7 +130,8 @@ int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *
         goto done;
     }
     ss_engine_options eo = {.seed = seed,
-                            .threads = (unsigned)ss_config_int(cfg, "simulation", "threads")};
+                            .threads = (unsigned)ss_config_int(cfg, "simulation", "threads"),
+                            .partitions = (unsigned)ss_config_int(cfg, "simulation", "partitions")};
     eng = ss_engine_alloc(net, &eo, err);
     if (!eng) {
         rc = err ? err->code : SS_ENOMEM;

@@ -287,6 +287,28 @@ ss_classifier *ss_classifier_alloc(const ss_config *cfg, size_t n_features, size
                                        (unsigned)ss_config_int(cfg, "simulation", "threads"), err);
 }
 
+/* The training engine's options: [simulation] partitions when set, else
+ * train_threads()'s choice. */
+static ss_engine_options train_options(const ss_network *net, const ss_config *cfg,
+                                       unsigned long seed, unsigned n_threads)
+{
+    ss_engine_options o = {.seed = seed, .threads = n_threads};
+    long parts = ss_config_int(cfg, "simulation", "partitions");
+    if (parts > 0)
+        o.partitions = (unsigned)parts;
+    else
+        o.threads = train_threads(net, n_threads);
+    return o;
+}
+
+void ss_classifier_plan(const ss_network *net, const ss_config *cfg, ss_engine_plan *plan)
+{
+    long threads = ss_config_int(cfg, "simulation", "threads");
+    ss_engine_options o =
+        train_options(net, cfg, 0, threads > 0 ? (unsigned)threads : ss_pool_online_cpus());
+    ss_engine_plan_for(net, &o, plan);
+}
+
 ss_classifier *ss_classifier_alloc_threads(const ss_config *cfg, size_t n_features,
                                            size_t n_classes, unsigned long seed, unsigned threads,
                                            ss_error *err)
@@ -312,7 +334,7 @@ ss_classifier *ss_classifier_alloc_threads(const ss_config *cfg, size_t n_featur
     if (rc != SS_OK)
         goto fail;
     unsigned n_threads = threads ? threads : ss_pool_online_cpus();
-    ss_engine_options opt = {.seed = seed, .threads = train_threads(c->net, n_threads)};
+    ss_engine_options opt = train_options(c->net, cfg, seed, n_threads);
     rc = runner_init(c, &c->main, &opt, err);
     if (rc != SS_OK)
         goto fail;
