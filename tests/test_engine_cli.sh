@@ -32,6 +32,25 @@ expect 2 'unsorted.csv:3: times are not sorted' --check "$tmp/sf_unsorted.ini"
 expect 2 'range.csv:3: neuron 5 out of range' --check "$tmp/sf_range.ini"
 expect 2 'negative.csv:2: time -1 ms must be finite and >= 0' --check "$tmp/sf_negative.ini"
 
+# A zero-delay excitatory cycle through neurons without a refractory period
+# would fire for ever at one instant: refused at load (it used to hang, so
+# the runs are bounded by timeout).  Across two layers too; a cycle with a
+# refractory period, or of inhibition only, runs.
+model cycle '[simulation]\nduration_ms = 10\n[layer.a]\nsize = 5\nt_ref_ms = 0\nbias_mv = 20\n[projection.rec]\nfrom = a\nto = a\nconnect = all\nweight = 30\ndelay_ms = 0\n'
+SPIKSIM_REAL=$SPIKSIM
+SPIKSIM="$tmp/bounded"
+printf '#!/bin/sh\nexec timeout 60 "%s" "$@"\n' "$SPIKSIM_REAL" >"$SPIKSIM"
+chmod +x "$SPIKSIM"
+expect 2 'cycle.ini:12: \[projection.rec\] delay_ms: closes a cycle of zero-delay excitation' "$tmp/cycle.ini"
+expect 2 'cycle.ini:12:' --check "$tmp/cycle.ini"
+model cycle2 '[simulation]\nduration_ms = 10\n[layer.a]\nsize = 3\nt_ref_ms = 0\nbias_mv = 20\n[layer.b]\nsize = 3\nt_ref_ms = 0\n[projection.ab]\nfrom = a\nto = b\nconnect = all\nweight = 30\ndelay_ms = 0\n[projection.ba]\nfrom = b\nto = a\nconnect = all\nweight = 30\ndelay_ms = 0\n'
+expect 2 "\[projection.ba\] delay_ms: closes a cycle of zero-delay excitation through layers with t_ref_ms = 0 (b -> a)" "$tmp/cycle2.ini"
+model refractory '[simulation]\nduration_ms = 10\n[layer.a]\nsize = 5\nt_ref_ms = 1\nbias_mv = 20\n[projection.rec]\nfrom = a\nto = a\nconnect = all\nweight = 30\ndelay_ms = 0\n'
+expect 0 'simulated 10.0 ms' "$tmp/refractory.ini"
+model inhibition '[simulation]\nduration_ms = 10\n[layer.a]\nsize = 5\nt_ref_ms = 0\nbias_mv = 20\n[projection.rec]\nfrom = a\nto = a\nconnect = all\nweight = -3\ndelay_ms = 0\n'
+expect 0 'simulated 10.0 ms' "$tmp/inhibition.ini"
+SPIKSIM=$SPIKSIM_REAL
+
 # A free-running model: raster rows, the same twice for one seed.
 model free '[simulation]\nduration_ms = 200\n[layer.src]\ntype = poisson\nsize = 20\nrate_hz = 50\n[layer.out]\nsize = 10\ntau_m_ms = 10\n[projection.p]\nfrom = src\nto = out\nweight = 4\n'
 expect 0 '' -q "$tmp/free.ini" --raster "$tmp/a.csv"

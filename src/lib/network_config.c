@@ -125,6 +125,68 @@ static int add_projection(ss_network *net, const ss_config *cfg, const char *nam
     return rethrow(cfg, err, sec, bad ? bad : "to", rc);
 }
 
+/* Whether projection p can excite at once (zero delay, a positive weight)
+ * a layer with no refractory period. */
+static int instant_excitation(const ss_network *net, const ss_projection *p)
+{
+    if (p->delay_ms > 0 || ss_layer_type_is_source(net->layers[p->from]->type) ||
+        net->layers[p->to]->params.t_ref_ms > 0 || net->layers[p->from]->params.t_ref_ms > 0)
+        return 0;
+    for (size_t s = 0; s < p->n_syn; s++)
+        if (p->weight[s] > 0 && (!p->delay || p->delay[s] == 0))
+            return 1;
+    return 0;
+}
+
+/* Depth-first search for a cycle of instant excitation through layer i:
+ * state 1 on the current path, 2 done.  Returns the projection that closes
+ * a cycle, or -1. */
+static long find_cycle(const ss_network *net, size_t i, unsigned char *state)
+{
+    state[i] = 1;
+    for (size_t k = 0; k < net->n_projs; k++) {
+        const ss_projection *p = net->projs[k];
+        if (p->from != i || !instant_excitation(net, p))
+            continue;
+        if (state[p->to] == 1)
+            return (long)k;
+        if (state[p->to] == 0) {
+            long c = find_cycle(net, p->to, state);
+            if (c >= 0)
+                return c;
+        }
+    }
+    state[i] = 2;
+    return -1;
+}
+
+/* A cycle of zero-delay excitatory projections through neurons without a
+ * refractory period can fire for ever at one instant (each spike re-excites
+ * the neurons that caused it before time can move on): refused here, at the
+ * line of a projection of the cycle, rather than left to hang the run. */
+static int check_instant_cycles(const ss_network *net, const ss_config *cfg, ss_error *err)
+{
+    unsigned char *state = calloc(net->n_layers ? net->n_layers : 1, 1);
+    if (!state)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    long k = -1;
+    for (size_t i = 0; i < net->n_layers && k < 0; i++)
+        if (!state[i])
+            k = find_cycle(net, i, state);
+    free(state);
+    if (k < 0)
+        return SS_OK;
+    const ss_projection *p = net->projs[k];
+    char sec[512];
+    snprintf(sec, sizeof sec, "projection.%s", p->name);
+    return ss_config_error(cfg, err, sec,
+                           ss_config_is_set(cfg, sec, "delay_ms") ? "delay_ms" : "to",
+                           "closes a cycle of zero-delay excitation through layers with t_ref_ms "
+                           "= 0 (%s -> %s), which could fire for ever at one instant: give a "
+                           "projection of the cycle delay_ms > 0 or its layers t_ref_ms > 0",
+                           net->layers[p->from]->name, net->layers[p->to]->name);
+}
+
 ss_network *ss_network_from_config(const ss_config *cfg, unsigned long seed, ss_error *err)
 {
     ss_network *net = ss_network_alloc();
@@ -139,6 +201,8 @@ ss_network *ss_network_from_config(const ss_config *cfg, unsigned long seed, ss_
     for (size_t i = 0; i < np; i++)
         if (add_projection(net, cfg, ss_config_name(cfg, "projection", i), seed, err) < 0)
             goto fail;
+    if (check_instant_cycles(net, cfg, err) != SS_OK)
+        goto fail;
     return net;
 fail:
     ss_network_free(net);
