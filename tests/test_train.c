@@ -377,6 +377,93 @@ static void test_checkpoint_restores(void)
     ss_config_free(cfg);
 }
 
+/* A copy of the checkpoint at from, written to to, with one value of one
+ * array replaced (its checksum is then valid: the file is well formed). */
+static int tamper(const char *from, const char *to, const char *array, size_t index, double value)
+{
+    ss_error err;
+    ss_checkpoint *in = ss_checkpoint_read(from, &err), *out = ss_checkpoint_alloc();
+    int ok = in && out;
+    for (size_t i = 0; ok && i < ss_checkpoint_count(in); i++) {
+        const char *name = ss_checkpoint_name(in, i);
+        int f32 = ss_checkpoint_is_f32(in, i);
+        size_t n = ss_checkpoint_length(in, i);
+        double *v = malloc(n * sizeof *v);
+        float *vf = malloc(n * sizeof *vf);
+        ok = v && vf &&
+             (f32 ? ss_checkpoint_get_f32(in, name, vf, n, &err)
+                  : ss_checkpoint_get_f64(in, name, v, n, &err)) == SS_OK;
+        if (ok && strcmp(name, array) == 0) {
+            if (f32)
+                vf[index] = (float)value;
+            else
+                v[index] = value;
+        }
+        if (ok)
+            ok = (f32 ? ss_checkpoint_add_f32(out, name, vf, n, &err)
+                      : ss_checkpoint_add_f64(out, name, v, n, &err)) == SS_OK;
+        free(v);
+        free(vf);
+    }
+    ok = ok && ss_checkpoint_write(out, to, &err) == SS_OK;
+    if (!ok)
+        fprintf(stderr, "\n  tamper: %s\n", err.msg);
+    ss_checkpoint_free(in);
+    ss_checkpoint_free(out);
+    return ok;
+}
+
+/* A checkpoint whose checksum is valid but whose values are not finite, or
+ * beyond the model's bounds, is refused naming the array and the index, and
+ * leaves the network as it was. */
+static void test_checkpoint_values(void)
+{
+    ss_config *cfg = iris_binary("layer.hidden1.target_spikes=1"); /* thresholds saved too */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    trained a;
+    char good[4400], bad[4400];
+    snprintf(good, sizeof good, "%s", ss_test_tmp("values.ck"));
+    snprintf(bad, sizeof bad, "%s", ss_test_tmp("values-bad.ck"));
+    CU_ASSERT_FATAL(train_iris(cfg, 1, good, &a));
+    ss_error err;
+    ss_classifier *c = ss_classifier_alloc(cfg, 4, 2, 5, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    ss_projection *p = ss_network_projection(ss_classifier_network(c), 0);
+    size_t n = ss_projection_n_synapses(p);
+    float *before = malloc(n * sizeof *before);
+    memcpy(before, ss_projection_weights(p), n * sizeof *before);
+    const struct {
+        const char *array;
+        size_t index;
+        double value;
+        const char *says;
+    } cases[] = {
+        {"projection.in_h1.weights", 3, NAN, "projection.in_h1.weights[3] = nan is not a finite"},
+        {"projection.in_h1.weights", 0, INFINITY, "weights[0] = inf is not a finite"},
+        {"projection.in_h1.weights", 7, 1e30, "projection.in_h1.weights[7] = 1e+30 lies outside "
+                                              "[0, 100]"},
+        {"projection.h1_h2.weights", 2, -150, "projection.h1_h2.weights[2] = -150 lies outside "
+                                              "[-100, 100]"},
+        {"layer.hidden1.theta_mv", 1, 500, "layer.hidden1.theta_mv[1] = 500 lies outside"},
+        {"projection.h1_h1.weights", 0, NAN, "projection.h1_h1.weights[0] = nan"},
+    };
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        CU_ASSERT_FATAL(tamper(good, bad, cases[k].array, cases[k].index, cases[k].value));
+        CU_ASSERT_EQUAL(ss_classifier_load(c, bad, &err), SS_EDATA);
+        if (!strstr(err.msg, cases[k].says))
+            fprintf(stderr, "\n  got: %s\n", err.msg);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, cases[k].says));
+        CU_ASSERT(memcmp(before, ss_projection_weights(p), n * sizeof *before) == 0);
+    }
+    /* the untouched copy loads */
+    CU_ASSERT_FATAL(tamper(good, bad, "none", 0, 0));
+    CU_ASSERT_EQUAL(ss_classifier_load(c, bad, &err), SS_OK);
+    CU_ASSERT(memcmp(before, ss_projection_weights(p), n * sizeof *before) != 0);
+    free(before);
+    ss_classifier_free(c);
+    ss_config_free(cfg);
+}
+
 int main(void)
 {
     static const ss_test_case cases[] = {
@@ -392,6 +479,7 @@ int main(void)
         {"test presentations last test_presentation_ms", test_test_window},
         {"queries: one key, one draw", test_query_keys},
         {"checkpoint restores a trained network", test_checkpoint_restores},
+        {"checkpoint values checked", test_checkpoint_values},
         {NULL, NULL},
     };
     CU_initialize_registry();

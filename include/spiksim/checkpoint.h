@@ -41,6 +41,9 @@ ss_checkpoint *ss_checkpoint_read(const char *path, ss_error *err);
 
 size_t ss_checkpoint_count(const ss_checkpoint *ck);
 const char *ss_checkpoint_name(const ss_checkpoint *ck, size_t i);
+/* Values in array i, and whether they are float32 (else float64). */
+size_t ss_checkpoint_length(const ss_checkpoint *ck, size_t i);
+int ss_checkpoint_is_f32(const ss_checkpoint *ck, size_t i);
 /* Copies the named array into out[n] (converting f32/f64).  Fails with
  * SS_EDATA when the name is missing or its length is not n, so a checkpoint
  * of another model shape is refused. */

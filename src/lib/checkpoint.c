@@ -319,6 +319,16 @@ const char *ss_checkpoint_name(const ss_checkpoint *ck, size_t i)
     return i < ck->n ? ck->arrays[i].name : NULL;
 }
 
+size_t ss_checkpoint_length(const ss_checkpoint *ck, size_t i)
+{
+    return i < ck->n ? ck->arrays[i].count : 0;
+}
+
+int ss_checkpoint_is_f32(const ss_checkpoint *ck, size_t i)
+{
+    return i < ck->n && ck->arrays[i].type == TYPE_F32;
+}
+
 static const array *get(const ss_checkpoint *ck, const char *name, size_t n, ss_error *err)
 {
     const array *a = find(ck, name);

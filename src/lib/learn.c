@@ -25,6 +25,8 @@
 
 #include <spiksim/plasticity.h>
 
+#include "strutil.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -732,25 +734,61 @@ int ss_learner_save(const ss_learner *l, ss_checkpoint *ck, ss_error *err)
     if (rc == SS_OK)
         rc = ss_checkpoint_add_f64(ck, "network.shape", shape, n_shape, err);
     free(shape);
-    char name[300];
     for (size_t k = 0; rc == SS_OK && k < ss_network_n_projections(l->net); k++) {
         ss_projection *p = ss_network_projection(l->net, k);
         double crc = connectivity_crc(l->net, p);
-        snprintf(name, sizeof name, "projection.%s.connectivity", ss_projection_name(p));
-        rc = ss_checkpoint_add_f64(ck, name, &crc, 1, err);
-        snprintf(name, sizeof name, "projection.%s.weights", ss_projection_name(p));
+        char *cname = ss_strprintf("projection.%s.connectivity", ss_projection_name(p));
+        char *wname = ss_strprintf("projection.%s.weights", ss_projection_name(p));
+        if (!cname || !wname)
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        if (rc == SS_OK)
+            rc = ss_checkpoint_add_f64(ck, cname, &crc, 1, err);
         const moded_proj *m = moded_of(l, p);
         if (rc == SS_OK)
-            rc = ss_checkpoint_add_f32(ck, name, m ? m->base : ss_projection_weights(p),
+            rc = ss_checkpoint_add_f32(ck, wname, m ? m->base : ss_projection_weights(p),
                                        ss_projection_n_synapses(p), err);
+        free(cname);
+        free(wname);
     }
     for (size_t i = 0; rc == SS_OK && i < l->n_layers; i++)
         if (l->layers[i].theta_mv) {
             ss_layer *layer = ss_network_layer(l->net, i);
-            snprintf(name, sizeof name, "layer.%s.theta_mv", ss_layer_name(layer));
-            rc = ss_checkpoint_add_f64(ck, name, l->layers[i].theta_mv, ss_layer_size(layer), err);
+            char *name = ss_strprintf("layer.%s.theta_mv", ss_layer_name(layer));
+            rc = name ? ss_checkpoint_add_f64(ck, name, l->layers[i].theta_mv,
+                                              ss_layer_size(layer), err)
+                      : ss_error_set(err, SS_ENOMEM, "out of memory");
+            free(name);
         }
     return rc;
+}
+
+/* The plastic projection state of p, NULL when it is fixed (or the rule is
+ * off). */
+static const plastic_proj *plastic_of(const ss_learner *l, const ss_projection *p)
+{
+    for (size_t k = 0; k < l->n_projs; k++)
+        if (l->projs[k].proj == p)
+            return &l->projs[k];
+    return NULL;
+}
+
+/* A loaded array must hold finite values within [lo, hi]; the message
+ * names the array and the index at fault. */
+static int check_values(const char *array, const double *v64, const float *v32, size_t n,
+                        double lo, double hi, ss_error *err)
+{
+    for (size_t i = 0; i < n; i++) {
+        double x = v64 ? v64[i] : (double)v32[i];
+        if (!isfinite(x))
+            return ss_error_set(err, SS_EDATA, "checkpoint: %s[%zu] = %g is not a finite number",
+                                array, i, x);
+        if (x < lo || x > hi)
+            return ss_error_set(err, SS_EDATA,
+                                "checkpoint: %s[%zu] = %g lies outside [%g, %g], the bounds of "
+                                "this model",
+                                array, i, x, lo, hi);
+    }
+    return SS_OK;
 }
 
 int ss_learner_load(ss_learner *l, const ss_checkpoint *ck, ss_error *err)
@@ -772,33 +810,77 @@ int ss_learner_load(ss_learner *l, const ss_checkpoint *ck, ss_error *err)
                           "synapse counts differ from this model's)");
     free(want);
     free(have);
-    char name[300];
-    for (size_t k = 0; rc == SS_OK && k < ss_network_n_projections(l->net); k++) {
+    /* Everything is read and checked before anything is changed: a bad
+     * checkpoint leaves the network as it was. */
+    size_t n_p = ss_network_n_projections(l->net);
+    float **w = calloc(n_p ? n_p : 1, sizeof *w);
+    double **theta = calloc(l->n_layers, sizeof *theta);
+    if (!w || !theta)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t k = 0; rc == SS_OK && k < n_p; k++) {
         ss_projection *p = ss_network_projection(l->net, k);
+        const char *pname = ss_projection_name(p);
+        char *name = ss_strprintf("projection.%s.connectivity", pname);
         double crc;
-        snprintf(name, sizeof name, "projection.%s.connectivity", ss_projection_name(p));
-        rc = ss_checkpoint_get_f64(ck, name, &crc, 1, err);
+        rc = name ? ss_checkpoint_get_f64(ck, name, &crc, 1, err)
+                  : ss_error_set(err, SS_ENOMEM, "out of memory");
+        free(name);
         if (rc == SS_OK && crc != connectivity_crc(l->net, p))
             rc = ss_error_set(err, SS_EDATA,
                               "checkpoint: projection '%s' was drawn with other synapses "
                               "(another seed?)",
-                              ss_projection_name(p));
-        snprintf(name, sizeof name, "projection.%s.weights", ss_projection_name(p));
-        moded_proj *m = (moded_proj *)moded_of(l, p);
+                              pname);
+        size_t ns = ss_projection_n_synapses(p);
+        if (rc == SS_OK && !(w[k] = malloc((ns ? ns : 1) * sizeof *w[k])))
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        name = rc == SS_OK ? ss_strprintf("projection.%s.weights", pname) : NULL;
+        if (rc == SS_OK && !name)
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         if (rc == SS_OK)
-            rc = ss_checkpoint_get_f32(ck, name, m ? m->base : ss_projection_weights(p),
-                                       ss_projection_n_synapses(p), err);
+            rc = ss_checkpoint_get_f32(ck, name, w[k], ns, err);
+        /* plastic weights within the rule's bounds (w_abs_max or
+         * [w_min, w_max]); fixed ones finite */
+        const plastic_proj *pp = plastic_of(l, p);
+        if (rc == SS_OK)
+            rc = check_values(name, NULL, w[k], ns, pp ? pp->stdp.w_min : -INFINITY,
+                              pp ? pp->stdp.w_max : INFINITY, err);
+        free(name);
+    }
+    for (size_t i = 0; rc == SS_OK && i < l->n_layers; i++) {
+        if (!l->layers[i].theta_mv)
+            continue;
+        ss_layer *layer = ss_network_layer(l->net, i);
+        size_t nn = ss_layer_size(layer);
+        char *name = ss_strprintf("layer.%s.theta_mv", ss_layer_name(layer));
+        theta[i] = malloc(nn * sizeof *theta[i]);
+        if (!name || !theta[i])
+            rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+        if (rc == SS_OK)
+            rc = ss_checkpoint_get_f64(ck, name, theta[i], nn, err);
+        if (rc == SS_OK)
+            rc = check_values(name, theta[i], NULL, nn, -THETA_LIMIT_MV, THETA_LIMIT_MV, err);
+        free(name);
+    }
+    for (size_t k = 0; rc == SS_OK && k < n_p; k++) {
+        ss_projection *p = ss_network_projection(l->net, k);
+        moded_proj *m = (moded_proj *)moded_of(l, p);
+        memcpy(m ? m->base : ss_projection_weights(p), w[k],
+               ss_projection_n_synapses(p) * sizeof *w[k]);
         if (m)
             m->mode = -1; /* rewritten from the loaded base below */
     }
+    for (size_t i = 0; rc == SS_OK && i < l->n_layers; i++)
+        if (theta[i])
+            memcpy(l->layers[i].theta_mv, theta[i],
+                   ss_layer_size(ss_network_layer(l->net, i)) * sizeof *theta[i]);
     if (rc == SS_OK)
         apply_modes(l);
-    for (size_t i = 0; rc == SS_OK && i < l->n_layers; i++)
-        if (l->layers[i].theta_mv) {
-            ss_layer *layer = ss_network_layer(l->net, i);
-            snprintf(name, sizeof name, "layer.%s.theta_mv", ss_layer_name(layer));
-            rc = ss_checkpoint_get_f64(ck, name, l->layers[i].theta_mv, ss_layer_size(layer), err);
-        }
+    for (size_t k = 0; w && k < n_p; k++)
+        free(w[k]);
+    for (size_t i = 0; theta && i < l->n_layers; i++)
+        free(theta[i]);
+    free(w);
+    free(theta);
     return rc;
 }
 
