@@ -47,7 +47,8 @@ typedef struct cli_opts {
     int verbosity;     /* 0 quiet, 1 normal, 2 verbose */
     const char *serve; /* --serve [ADDR:]PORT */
     int serve_after;
-    long threads; /* --threads N, -1: not given */
+    long threads;         /* --threads N, -1: not given */
+    double max_memory_mb; /* --max-memory SIZE, 0: not given */
 } cli_opts;
 
 /* Set by SIGINT/SIGTERM; the run stops after the current sample. */
@@ -73,6 +74,9 @@ static const char usage_text[] =
     "      --threads N              run on N threads (overrides [simulation]\n"
     "                               threads; 0: every online core, the default);\n"
     "                               results are the same for any N\n"
+    "      --max-memory SIZE        refuse a network estimated to need more than SIZE\n"
+    "                               bytes (K, M, G or T suffix; default: the\n"
+    "                               machine's memory)\n"
     "      --json FILE              write the results as JSON to FILE\n"
     "      --save FILE              save the trained network (weights, thresholds,\n"
     "                               shape) to a checkpoint FILE\n"
@@ -119,7 +123,8 @@ enum {
     OPT_SERVE_AFTER,
     OPT_HELP_MODEL,
     OPT_VERSION,
-    OPT_THREADS
+    OPT_THREADS,
+    OPT_MAX_MEMORY
 };
 
 static int usage_error(const char *fmt, const char *arg)
@@ -138,6 +143,7 @@ static int parse_args(int argc, char **argv, cli_opts *o)
         {"check", no_argument, NULL, 'c'},
         {"seed", required_argument, NULL, OPT_SEED},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
         {"json", required_argument, NULL, OPT_JSON},
         {"save", required_argument, NULL, OPT_SAVE},
         {"load", required_argument, NULL, OPT_LOAD},
@@ -192,6 +198,23 @@ static int parse_args(int argc, char **argv, cli_opts *o)
             if (*optarg == '\0' || *end != '\0' || optarg[0] == '-' || v > 4096)
                 return usage_error("--threads: '%s' is not a whole number in [0, 4096]", optarg);
             o->threads = (long)v;
+            break;
+        }
+        case OPT_MAX_MEMORY: {
+            char *end;
+            double v = strtod(optarg, &end);
+            double unit = 1;
+            if (*end && !end[1]) {
+                const char *units = "KMGT";
+                const char *u = strchr(units, *end == 'k' ? 'K' : *end);
+                if (u && *u) {
+                    unit = pow(1024, (double)(u - units + 1));
+                    end++;
+                }
+            }
+            if (end == optarg || *end || !(v > 0) || !isfinite(v))
+                return usage_error("--max-memory: '%s' is not a size such as 512M or 4G", optarg);
+            o->max_memory_mb = v * unit / (1024.0 * 1024.0);
             break;
         }
         case OPT_SAVE:
@@ -655,15 +678,21 @@ int main(int argc, char **argv)
         free(o.sets);
         return ss_error_exit_status(err.code);
     }
-    if (o.threads >= 0) {
-        char set[64];
+    char set[96];
+    int set_ok = 1;
+    if (o.max_memory_mb > 0) {
+        snprintf(set, sizeof set, "simulation.max_memory_mb=%.17g", o.max_memory_mb);
+        set_ok = ss_config_set(cfg, set, &err) == SS_OK;
+    }
+    if (set_ok && o.threads >= 0) {
         snprintf(set, sizeof set, "simulation.threads=%ld", o.threads);
-        if (ss_config_set(cfg, set, &err) != SS_OK) {
-            fprintf(stderr, "spiksim: %s\n", err.msg);
-            ss_config_free(cfg);
-            free(o.sets);
-            return ss_error_exit_status(err.code);
-        }
+        set_ok = ss_config_set(cfg, set, &err) == SS_OK;
+    }
+    if (!set_ok) {
+        fprintf(stderr, "spiksim: %s\n", err.msg);
+        ss_config_free(cfg);
+        free(o.sets);
+        return ss_error_exit_status(err.code);
     }
     if (o.check) {
         status = check_model(cfg, &o, &err);

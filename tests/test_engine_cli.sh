@@ -49,6 +49,15 @@ model refractory '[simulation]\nduration_ms = 10\n[layer.a]\nsize = 5\nt_ref_ms 
 expect 0 'simulated 10.0 ms' "$tmp/refractory.ini"
 model inhibition '[simulation]\nduration_ms = 10\n[layer.a]\nsize = 5\nt_ref_ms = 0\nbias_mv = 20\n[projection.rec]\nfrom = a\nto = a\nconnect = all\nweight = -3\ndelay_ms = 0\n'
 expect 0 'simulated 10.0 ms' "$tmp/inhibition.ini"
+# A network too large for memory is refused before anything is drawn (it
+# used to run for seconds, then fail with "out of memory" and no line).
+model huge '[simulation]\nduration_ms = 10\n[layer.a]\nsize = 100000000\n[projection.p]\nfrom = a\nto = a\nconnect = all\n'
+expect 2 "huge.ini:8: \[projection.p\] connect: 1e+16 synapses need about .* exceeds this machine's memory" "$tmp/huge.ini"
+model dense '[simulation]\nduration_ms = 10\n[layer.a]\nsize = 20000\n[projection.p]\nfrom = a\nto = a\nconnect = all\n'
+expect 2 'dense.ini:8: .*exceeds \[simulation\] max_memory_mb (--max-memory) (1024 MiB)' --check --max-memory 1G "$tmp/dense.ini"
+model layers '[simulation]\nduration_ms = 10\n[layer.a]\nsize = 20000000\n'
+expect 2 'layers.ini:4: \[layer.a\] size: 20000000 neurons need about' --check --max-memory 1G "$tmp/layers.ini"
+expect 2 "--max-memory: '1x' is not a size" --check --max-memory 1x "$tmp/dense.ini"
 SPIKSIM=$SPIKSIM_REAL
 
 # A free-running model: raster rows, the same twice for one seed.

@@ -440,10 +440,12 @@ static void test_checkpoint_values(void)
     } cases[] = {
         {"projection.in_h1.weights", 3, NAN, "projection.in_h1.weights[3] = nan is not a finite"},
         {"projection.in_h1.weights", 0, INFINITY, "weights[0] = inf is not a finite"},
-        {"projection.in_h1.weights", 7, 1e30, "projection.in_h1.weights[7] = 1e+30 lies outside "
-                                              "[0, 100]"},
-        {"projection.h1_h2.weights", 2, -150, "projection.h1_h2.weights[2] = -150 lies outside "
-                                              "[-100, 100]"},
+        {"projection.in_h1.weights", 7, 1e30,
+         "projection.in_h1.weights[7] = 1e+30 lies outside "
+         "[0, 100]"},
+        {"projection.h1_h2.weights", 2, -150,
+         "projection.h1_h2.weights[2] = -150 lies outside "
+         "[-100, 100]"},
         {"layer.hidden1.theta_mv", 1, 500, "layer.hidden1.theta_mv[1] = 500 lies outside"},
         {"projection.h1_h1.weights", 0, NAN, "projection.h1_h1.weights[0] = nan"},
     };

@@ -32,6 +32,9 @@ static const ss_key_spec keys[] = {
     {"simulation", "threads", SS_KEY_INT, "0", 0, 4096, NULL,
      "threads of the run (0: every online core; --threads overrides it); every result is the "
      "same for any number"},
+    {"simulation", "max_memory_mb", SS_KEY_DOUBLE, "0", 0, BIG, NULL,
+     "memory the network may take, estimated before it is built (0: the machine's memory); "
+     "a model beyond it is refused at the line of the layer or projection (--max-memory)"},
     {"simulation", "partitions", SS_KEY_INT, "0", 0, 4096, NULL,
      "partitions the network is split into (0: one per thread for a free run; for a "
      "classifier's training, one per thread when its windows hold enough work, else one); "

@@ -754,8 +754,8 @@ int ss_learner_save(const ss_learner *l, ss_checkpoint *ck, ss_error *err)
         if (l->layers[i].theta_mv) {
             ss_layer *layer = ss_network_layer(l->net, i);
             char *name = ss_strprintf("layer.%s.theta_mv", ss_layer_name(layer));
-            rc = name ? ss_checkpoint_add_f64(ck, name, l->layers[i].theta_mv,
-                                              ss_layer_size(layer), err)
+            rc = name ? ss_checkpoint_add_f64(ck, name, l->layers[i].theta_mv, ss_layer_size(layer),
+                                              err)
                       : ss_error_set(err, SS_ENOMEM, "out of memory");
             free(name);
         }
@@ -774,8 +774,8 @@ static const plastic_proj *plastic_of(const ss_learner *l, const ss_projection *
 
 /* A loaded array must hold finite values within [lo, hi]; the message
  * names the array and the index at fault. */
-static int check_values(const char *array, const double *v64, const float *v32, size_t n,
-                        double lo, double hi, ss_error *err)
+static int check_values(const char *array, const double *v64, const float *v32, size_t n, double lo,
+                        double hi, ss_error *err)
 {
     for (size_t i = 0; i < n; i++) {
         double x = v64 ? v64[i] : (double)v32[i];

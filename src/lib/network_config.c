@@ -3,11 +3,14 @@
  * and range against src/lib/config_keys.c; this file checks what the table
  * cannot (v_th_mv above v_reset_mv, layers named by projections, ...) and
  * reports it at the key's line through ss_config_error(). */
+#define _POSIX_C_SOURCE 200809L
 #include "network_impl.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static int rethrow(const ss_config *cfg, ss_error *err, const char *sec, const char *key, int rc)
 {
@@ -83,8 +86,62 @@ static int add_layer(ss_network *net, const ss_config *cfg, const char *name, ss
     return rethrow(cfg, err, sec, "type", rc);
 }
 
+/* Memory a run will need, estimated before anything is drawn, so that a
+ * model too large for the machine stops at once at the line responsible
+ * instead of running out of memory later. */
+typedef struct budget {
+    double limit_bytes, planned_bytes;
+    const char *limit_by; /* what set the limit, for the message */
+} budget;
+
+/* Per neuron: its engine record, queue slot and plasticity traces, with room
+ * to spare; per synapse while it is built: its (pre, post) pair, weight and
+ * delay as drawn, then its compressed-row record and incoming index. */
+#define NEURON_BYTES 96.0
+#define SYNAPSE_BUILD_BYTES 32.0
+
+static void budget_init(budget *b, const ss_config *cfg)
+{
+    double mb = ss_config_double(cfg, "simulation", "max_memory_mb");
+    if (mb > 0) {
+        b->limit_bytes = mb * 1024 * 1024;
+        b->limit_by = "[simulation] max_memory_mb (--max-memory)";
+    } else {
+        long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+        b->limit_bytes = pages > 0 && page > 0 ? (double)pages * (double)page : INFINITY;
+        b->limit_by = "this machine's memory";
+    }
+    b->planned_bytes = 0;
+}
+
+static double mib(double bytes)
+{
+    return bytes / (1024.0 * 1024.0);
+}
+
+/* Synapses a spec will draw between layers of n_pre and n_post neurons (the
+ * expected number for fixed_prob). */
+static double expected_synapses(const ss_projection_spec *s, double n_pre, double n_post, int same)
+{
+    double pairs = n_pre * n_post - (same && !s->autapses ? n_post : 0);
+    switch (s->connect) {
+    case SS_CONNECT_ONE_TO_ONE:
+        return n_post;
+    case SS_CONNECT_FIXED_PROB:
+        return s->p * pairs;
+    case SS_CONNECT_FIXED_INDEGREE:
+        return (double)s->indegree * n_post;
+    case SS_CONNECT_LABEL_MATCH:
+        return n_post;
+    case SS_CONNECT_LABEL_MISMATCH:
+        return (n_pre - 1) * n_post;
+    default:
+        return pairs;
+    }
+}
+
 static int add_projection(ss_network *net, const ss_config *cfg, const char *name,
-                          unsigned long seed, ss_error *err)
+                          unsigned long seed, budget *bud, ss_error *err)
 {
     char sec[512];
     snprintf(sec, sizeof sec, "projection.%s", name);
@@ -118,6 +175,16 @@ static int add_projection(ss_network *net, const ss_config *cfg, const char *nam
     s.delay_ms = ss_config_double(cfg, sec, "delay_ms");
     s.delay_max_ms = ss_config_double(cfg, sec, "delay_max_ms");
     s.plastic = ss_config_bool(cfg, sec, "plastic");
+    double n_syn = expected_synapses(&s, ss_layer_size(ss_network_layer(net, (size_t)lf)),
+                                     ss_layer_size(ss_network_layer(net, (size_t)lt)), lf == lt);
+    double bytes = n_syn * SYNAPSE_BUILD_BYTES;
+    if (bud->planned_bytes + bytes > bud->limit_bytes)
+        return ss_config_error(cfg, err, sec, "connect",
+                               "%.3g synapses need about %.0f MiB, which with the rest of the "
+                               "network (%.0f MiB) exceeds %s (%.0f MiB)",
+                               n_syn, mib(bytes), mib(bud->planned_bytes), bud->limit_by,
+                               mib(bud->limit_bytes));
+    bud->planned_bytes += bytes;
     const char *bad = NULL;
     int rc = ss__network_connect_k(net, name, (size_t)lf, (size_t)lt, &s, seed, &bad, err);
     if (rc >= 0)
@@ -195,11 +262,27 @@ ss_network *ss_network_from_config(const ss_config *cfg, unsigned long seed, ss_
         return NULL;
     }
     size_t nl = ss_config_count(cfg, "layer"), np = ss_config_count(cfg, "projection");
-    for (size_t i = 0; i < nl; i++)
-        if (add_layer(net, cfg, ss_config_name(cfg, "layer", i), err) < 0)
+    budget bud;
+    budget_init(&bud, cfg);
+    for (size_t i = 0; i < nl; i++) {
+        const char *name = ss_config_name(cfg, "layer", i);
+        char sec[512];
+        snprintf(sec, sizeof sec, "layer.%s", name);
+        double bytes = (double)ss_config_int(cfg, sec, "size") * NEURON_BYTES;
+        if (bud.planned_bytes + bytes > bud.limit_bytes) {
+            ss_config_error(cfg, err, sec, "size",
+                            "%ld neurons need about %.0f MiB, which with the layers before "
+                            "exceeds %s (%.0f MiB)",
+                            ss_config_int(cfg, sec, "size"), mib(bytes), bud.limit_by,
+                            mib(bud.limit_bytes));
             goto fail;
+        }
+        bud.planned_bytes += bytes;
+        if (add_layer(net, cfg, name, err) < 0)
+            goto fail;
+    }
     for (size_t i = 0; i < np; i++)
-        if (add_projection(net, cfg, ss_config_name(cfg, "projection", i), seed, err) < 0)
+        if (add_projection(net, cfg, ss_config_name(cfg, "projection", i), seed, &bud, err) < 0)
             goto fail;
     if (check_instant_cycles(net, cfg, err) != SS_OK)
         goto fail;
