@@ -360,7 +360,7 @@ static void serve_end(ss_server *server, const cli_opts *o, int rc, int status)
     ss_server_run_done(server, rc, o->serve_after && status == 0);
     if (o->serve_after && status == 0) {
         fflush(stdout);
-        install_stop_handlers(); /* free runs have none yet */
+        install_stop_handlers(); /* again: serving may outlast the run */
         ss_server_wait(server, &stop_requested);
     }
     ss_server_free(server);
@@ -417,8 +417,9 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
 
 static void print_run_stats(const ss_run_stats *st)
 {
-    printf("simulated %.1f ms, seed %lu: %llu spikes, %llu synaptic events\n", st->duration_ms,
-           st->seed, (unsigned long long)st->spikes, (unsigned long long)st->syn_events);
+    printf("simulated %.1f ms%s, seed %lu: %llu spikes, %llu synaptic events\n", st->duration_ms,
+           st->interrupted ? " (interrupted: cut short)" : "", st->seed,
+           (unsigned long long)st->spikes, (unsigned long long)st->syn_events);
     for (size_t i = 0; i < st->n_layers; i++) {
         const ss_layer_stats *l = &st->layers[i];
         printf("  %-12s %-10s %8zu neurons  %8.2f Hz  ISI CV %.3f\n", l->name, l->type, l->size,
@@ -452,6 +453,8 @@ static int write_run_json(const ss_config *cfg, const ss_run_stats *st, const ch
     ss_json_int(&j, (long long)st->seed);
     ss_json_key(&j, "duration_ms");
     ss_json_number(&j, st->duration_ms);
+    ss_json_key(&j, "interrupted");
+    ss_json_bool(&j, st->interrupted);
     ss_json_key(&j, "spikes");
     ss_json_int(&j, (long long)st->spikes);
     ss_json_key(&j, "synaptic_events");
@@ -563,7 +566,13 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
                        serve_start(cfg, o, NULL, run_seed(cfg, o), err)};
     if (o->serve && !fc.server)
         return fail(err);
-    int rc = ss_simulate_free_with(cfg, run_seed(cfg, o), NULL, attach_capture, &fc, &st, err);
+    install_stop_handlers();
+    int rc = ss_simulate_free_with(cfg, run_seed(cfg, o), NULL, attach_capture, &fc,
+                                   &stop_requested, &st, err);
+    /* Stopped by a signal: the outputs and summary of what was simulated. */
+    int interrupted = rc == SS_EINTR && st.interrupted;
+    if (interrupted)
+        rc = SS_OK;
     if (rc == SS_OK && o->raster_path)
         rc = ss_figures_raster(fc.cap, o->raster_path, o->raster_format, o->raster.max_spikes,
                                stderr, err);
@@ -577,6 +586,14 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
             print_run_stats(&st);
         if (o->json_path && write_run_json(cfg, &st, o->json_path, err) != SS_OK)
             status = fail(err);
+    }
+    if (interrupted) {
+        fprintf(stderr,
+                "spiksim: interrupted at %g ms of %g ms: the summary%s%s%s cover [0, %g) ms\n",
+                st.duration_ms, st.requested_duration_ms, o->raster_path ? ", raster" : "",
+                o->json_path ? ", JSON" : "", o->plot_dir ? ", pictures" : "", st.duration_ms);
+        if (status == 0)
+            status = 130;
     }
     serve_end(fc.server, o, rc, status);
     ss_capture_free(fc.cap);

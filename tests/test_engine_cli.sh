@@ -72,5 +72,29 @@ else
     echo "FAIL: the free run's rasters are missing, short or differ"
 fi
 
+# SIGINT (or SIGTERM) stops a free run at the simulated time reached: the
+# raster, JSON and summary cover what was simulated, marked as cut short, and
+# the exit status is 130 (it used to lose everything).
+for sig in INT TERM; do
+    rm -f "$tmp/cut.csv" "$tmp/cut.json"
+    "$SPIKSIM" "$SS_SRCDIR/models/bench4.ini" --set simulation.duration_ms=100000000 \
+        --raster "$tmp/cut.csv" --json "$tmp/cut.json" >"$tmp/cut.out" 2>"$tmp/cut.err" &
+    pid=$!
+    sleep 2
+    kill -$sig $pid
+    wait $pid
+    got=$?
+    if [ "$got" = 130 ] && grep -q 'interrupted: cut short' "$tmp/cut.out" &&
+        grep -q 'spiksim: interrupted at .* ms of 1e+08 ms: the summary, raster, JSON cover' \
+            "$tmp/cut.err" &&
+        grep -q '"interrupted": true' "$tmp/cut.json" && [ "$(wc -l <"$tmp/cut.csv")" -gt 1000 ]; then
+        passed=$((passed + 1))
+    else
+        failed=$((failed + 1))
+        echo "FAIL: SIG$sig in a free run: status $got (want 130), outputs:"
+        cat "$tmp/cut.out" "$tmp/cut.err"
+    fi
+done
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

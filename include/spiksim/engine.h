@@ -79,7 +79,8 @@ void ss_engine_partition_block(const ss_engine *eng, unsigned q, size_t layer, s
 void ss_engine_set_stream(ss_engine *eng, uint64_t stream);
 
 /* Processes every event with time < t_end_ms in (time, kind, id) order, then
- * sets the clock to t_end_ms.  0, SS_EINTR (see ss_engine_set_interrupt),
+ * sets the clock to t_end_ms.  0, SS_EINTR (see ss_engine_set_interrupt:
+ * the clock is then the time reached, every spike before it observed),
  * SS_ENOMEM, or SS_EUSAGE when t_end_ms lies before the current time. */
 int ss_engine_run(ss_engine *eng, double t_end_ms, ss_error *err);
 double ss_engine_time(const ss_engine *eng);
@@ -178,7 +179,9 @@ typedef struct ss_layer_stats {
 
 typedef struct ss_run_stats {
     unsigned long seed;
-    double duration_ms;
+    double duration_ms;           /* simulated: [simulation] duration_ms, or less if interrupted */
+    double requested_duration_ms; /* [simulation] duration_ms */
+    int interrupted;              /* stopped by the stop flag before the end */
     uint64_t spikes, syn_events;
     double build_s;          /* network construction, wall clock */
     double run_s;            /* the simulation alone */
@@ -202,10 +205,13 @@ void ss_run_stats_free(ss_run_stats *stats);
 /* Called once the network and engine exist, before the run: the place to
  * attach observers (a raster capture, say).  A nonzero return stops. */
 typedef int (*ss_simulate_start_fn)(void *ctx, ss_network *net, ss_engine *eng, ss_error *err);
-/* ss_simulate_free() with on_start (may be NULL). */
+/* ss_simulate_free() with on_start (may be NULL) and a stop flag (a signal
+ * handler's, may be NULL): when *stop becomes nonzero the run stops at the
+ * simulated time reached, the raster and stats cover [0, that time) and
+ * stats->interrupted is set; SS_EINTR is returned. */
 int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
-                          ss_simulate_start_fn on_start, void *ctx, ss_run_stats *stats,
-                          ss_error *err);
+                          ss_simulate_start_fn on_start, void *ctx,
+                          const volatile sig_atomic_t *stop, ss_run_stats *stats, ss_error *err);
 
 #ifdef __cplusplus
 }

@@ -141,8 +141,10 @@ int ss_engine_run(ss_engine *eng, double t_end_ms, ss_error *err)
         return ss__engine_run_windows(eng, t_end_ms, err);
     ss_part *P = eng->parts[0];
     int rc = ss__part_run(P, t_end_ms, eng->interrupt);
-    if (rc == SS_EINTR)
+    if (rc == SS_EINTR) {
+        eng->now = P->now; /* every event before it was handled */
         return ss_error_set(err, SS_EINTR, "interrupted at %g ms", P->now);
+    }
     if (rc)
         return ss_error_set(err, rc, "engine: out of memory at %g ms", P->now);
     eng->now = P->now = t_end_ms;

@@ -99,12 +99,12 @@ static int fill_stats(ss_run_stats *stats, const ss_network *net, const ss_engin
 int ss_simulate_free(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
                      ss_run_stats *stats, ss_error *err)
 {
-    return ss_simulate_free_with(cfg, seed, raster_csv_path, NULL, NULL, stats, err);
+    return ss_simulate_free_with(cfg, seed, raster_csv_path, NULL, NULL, NULL, stats, err);
 }
 
 int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
-                          ss_simulate_start_fn on_start, void *ctx, ss_run_stats *stats,
-                          ss_error *err)
+                          ss_simulate_start_fn on_start, void *ctx,
+                          const volatile sig_atomic_t *stop, ss_run_stats *stats, ss_error *err)
 {
     ss_run_stats local;
     if (!stats)
@@ -112,7 +112,7 @@ int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *
     memset(stats, 0, sizeof *stats);
     stats->seed = seed;
     double duration = ss_config_double(cfg, "simulation", "duration_ms");
-    stats->duration_ms = duration;
+    stats->duration_ms = stats->requested_duration_ms = duration;
     if (raster_csv_path) {
         int rc = ss_atomic_file_check_writable(raster_csv_path, err);
         if (rc)
@@ -158,14 +158,24 @@ int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *
     }
     double t1 = wall_s();
     stats->build_s = t1 - t0;
+    ss_engine_set_interrupt(eng, stop);
     rc = ss_engine_run(eng, duration, err);
     stats->run_s = wall_s() - t1;
-    if (rc)
+    /* Interrupted: what was simulated is still a result, up to the time
+     * reached. */
+    if (rc == SS_EINTR) {
+        stats->interrupted = 1;
+        stats->duration_ms = ss_engine_time(eng);
+    } else if (rc) {
         goto done;
-    if (rec && (rc = ss_recorder_write_csv(rec, raster_csv_path, err)))
+    }
+    int wrc = rec ? ss_recorder_write_csv(rec, raster_csv_path, err) : SS_OK;
+    if (wrc) {
+        rc = wrc;
         goto done;
+    }
     stats->wall_s = wall_s() - t0;
-    if (fill_stats(stats, net, eng, &isi, duration)) {
+    if (fill_stats(stats, net, eng, &isi, stats->duration_ms)) {
         ss_run_stats_free(stats);
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     }

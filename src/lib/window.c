@@ -255,8 +255,12 @@ int ss__engine_run_windows(ss_engine *eng, double t_end_ms, ss_error *err)
             w.rc = eng->parts[q]->failed;
             w.rc_t = t_end_ms;
         }
-    if (w.rc == SS_EINTR)
-        return ss_error_set(err, SS_EINTR, "interrupted at %g ms", w.rc_t);
+    if (w.rc == SS_EINTR) {
+        eng->now = w.W; /* the windows before were completed */
+        for (unsigned q = 0; q < eng->n_parts; q++)
+            eng->parts[q]->now = w.W;
+        return ss_error_set(err, SS_EINTR, "interrupted at %g ms", w.W);
+    }
     if (w.rc)
         return ss_error_set(err, w.rc, "engine: out of memory at %g ms", w.rc_t);
     eng->now = t_end_ms;
