@@ -48,6 +48,7 @@ typedef struct cli_opts {
     const char *serve; /* --serve [ADDR:]PORT */
     int serve_after;
     long threads;         /* --threads N, -1: not given */
+    ss_comm *comm;        /* the ranks of an MPI run (or this process alone) */
     double max_memory_mb; /* --max-memory SIZE, 0: not given */
 } cli_opts;
 
@@ -310,9 +311,15 @@ static int parse_args(int argc, char **argv, cli_opts *o)
 }
 
 /* Prints err and returns the exit status for its code. */
+/* Only rank 0 of an MPI run prints errors (every rank has the same one:
+ * they agree on failures), writes files and serves: the program's one
+ * process-wide setting, made once in main(). */
+static int cli_rank;
+
 static int fail(const ss_error *err)
 {
-    fprintf(stderr, "spiksim: %s\n", err->msg);
+    if (cli_rank == 0)
+        fprintf(stderr, "spiksim: %s\n", err->msg);
     return ss_error_exit_status(err->code);
 }
 
@@ -429,8 +436,14 @@ static void print_run_stats(const ss_run_stats *st)
            "events/s\n",
            st->net.n_synapses, st->net.bytes_per_synapse, st->build_s, st->run_s,
            st->syn_events_per_s);
-    printf("  partitions %u on %u thread%s, window ", st->plan.partitions, st->plan.threads,
-           st->plan.threads == 1 ? "" : "s");
+    if (st->plan.ranks > 1)
+        printf("  ranks %u (%s): memory per rank %.1f MiB estimated, %.1f MiB peak resident "
+               "(largest rank)\n",
+               st->plan.ranks,
+               st->plan.distributed ? "the network split" : "each the whole network",
+               (double)st->rank_bytes_max / (1024.0 * 1024.0), st->rss_mib_max);
+    printf("  partitions %u on %u thread%s%s, window ", st->plan.partitions, st->plan.threads,
+           st->plan.threads == 1 ? "" : "s", st->plan.ranks > 1 ? " per rank" : "");
     if (isinf(st->plan.window_ms))
         printf("none\n");
     else
@@ -548,27 +561,33 @@ static int attach_capture(void *ctx, ss_network *net, ss_engine *eng, ss_error *
 /* A model without [data] (bench4, say): simulate duration_ms and report. */
 static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
 {
-    if (o->save_path || o->load_path) {
-        ss_error_set(err, SS_EUSAGE, "--save/--load: a free-running model has nothing to train");
-        return fail(err);
-    }
-    if (o->raster_samples_given) {
-        ss_error_set(err, SS_EUSAGE,
-                     "--raster-samples: a free-running model has no presentations; use "
-                     "--raster-window T0:T1");
-        return fail(err);
-    }
-    if (check_outputs(o, err) != SS_OK)
-        return fail(err);
+    int rc = SS_OK;
+    if (o->save_path || o->load_path)
+        rc = ss_error_set(err, SS_EUSAGE,
+                          "--save/--load: a free-running model has nothing to train");
+    else if (o->raster_samples_given)
+        rc = ss_error_set(err, SS_EUSAGE,
+                          "--raster-samples: a free-running model has no presentations; use "
+                          "--raster-window T0:T1");
+    else
+        rc = check_outputs(o, err);
     ss_run_stats st;
     memset(&st, 0, sizeof st);
-    free_capture fc = {o, ss_config_int(cfg, "simulation", "threads"), NULL,
-                       serve_start(cfg, o, NULL, run_seed(cfg, o), err)};
-    if (o->serve && !fc.server)
+    free_capture fc = {o, ss_config_int(cfg, "simulation", "threads"), NULL, NULL};
+    if (rc == SS_OK && o->serve && !(fc.server = serve_start(cfg, o, NULL, run_seed(cfg, o), err)))
+        rc = err->code;
+    /* Every rank stops together, rank 0 saying why. */
+    if ((rc = ss_comm_agree(o->comm, rc, err)) != SS_OK) {
+        ss_server_free(fc.server);
         return fail(err);
+    }
     install_stop_handlers();
-    int rc = ss_simulate_free_with(cfg, run_seed(cfg, o), NULL, attach_capture, &fc,
-                                   &stop_requested, &st, err);
+    ss_simulate_options so = {.seed = run_seed(cfg, o),
+                              .on_start = attach_capture,
+                              .ctx = &fc,
+                              .stop = &stop_requested,
+                              .comm = o->comm};
+    rc = ss_simulate_run(cfg, &so, &st, err);
     /* Stopped by a signal: the outputs and summary of what was simulated. */
     int interrupted = rc == SS_EINTR && st.interrupted;
     if (interrupted)
@@ -587,14 +606,14 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
         if (o->json_path && write_run_json(cfg, &st, o->json_path, err) != SS_OK)
             status = fail(err);
     }
-    if (interrupted) {
+    if (interrupted && cli_rank == 0) {
         fprintf(stderr,
                 "spiksim: interrupted at %g ms of %g ms: the summary%s%s%s cover [0, %g) ms\n",
                 st.duration_ms, st.requested_duration_ms, o->raster_path ? ", raster" : "",
                 o->json_path ? ", JSON" : "", o->plot_dir ? ", pictures" : "", st.duration_ms);
-        if (status == 0)
-            status = 130;
     }
+    if (interrupted && status == 0)
+        status = 130;
     serve_end(fc.server, o, rc, status);
     ss_capture_free(fc.cap);
     ss_run_stats_free(&st);
@@ -679,39 +698,49 @@ static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
     return rc == SS_OK ? 0 : fail(err);
 }
 
+/* The options of a rank other than 0: no output of its own. */
+static void quiet_rank(cli_opts *o)
+{
+    o->verbosity = 0;
+    o->json_path = o->raster_path = o->plot_dir = o->save_path = NULL;
+    o->serve = NULL;
+    o->serve_after = 0;
+}
+
 int main(int argc, char **argv)
 {
+    ss_error err;
+    ss_error_clear(&err);
+    ss_comm *world = ss_comm_world(&argc, &argv, &err);
+    if (!world) {
+        fprintf(stderr, "spiksim: %s\n", err.msg);
+        return 1;
+    }
+    cli_rank = ss_comm_rank(world);
     cli_opts o = {0};
     int status = parse_args(argc, argv, &o);
     if (status >= 0) {
         free(o.sets);
+        ss_comm_free(world);
         return status;
     }
-    ss_error err;
-    ss_error_clear(&err);
+    o.comm = world;
+    if (cli_rank != 0)
+        quiet_rank(&o); /* rank 0 writes, prints and serves for the run */
     ss_config *cfg = ss_config_load(o.model, o.sets, o.n_sets, &err);
-    if (!cfg) {
-        fprintf(stderr, "spiksim: %s\n", err.msg);
-        free(o.sets);
-        return ss_error_exit_status(err.code);
-    }
+    int rc = cfg ? SS_OK : err.code;
     char set[96];
-    int set_ok = 1;
-    if (o.max_memory_mb > 0) {
+    if (rc == SS_OK && o.max_memory_mb > 0) {
         snprintf(set, sizeof set, "simulation.max_memory_mb=%.17g", o.max_memory_mb);
-        set_ok = ss_config_set(cfg, set, &err) == SS_OK;
+        rc = ss_config_set(cfg, set, &err);
     }
-    if (set_ok && o.threads >= 0) {
+    if (rc == SS_OK && o.threads >= 0) {
         snprintf(set, sizeof set, "simulation.threads=%ld", o.threads);
-        set_ok = ss_config_set(cfg, set, &err) == SS_OK;
+        rc = ss_config_set(cfg, set, &err);
     }
-    if (!set_ok) {
-        fprintf(stderr, "spiksim: %s\n", err.msg);
-        ss_config_free(cfg);
-        free(o.sets);
-        return ss_error_exit_status(err.code);
-    }
-    if (o.check) {
+    if ((rc = ss_comm_agree(world, rc, &err)) != SS_OK) {
+        status = fail(&err);
+    } else if (o.check) {
         status = check_model(cfg, &o, &err);
     } else if (ss_config_has_section(cfg, "data")) {
         status = run_classify(cfg, &o, &err);
@@ -721,5 +750,6 @@ int main(int argc, char **argv)
     ss_config_free(cfg);
     free(o.sets);
     ss_plot_release_caches(); /* cairo's and fontconfig's, for leak checkers */
+    ss_comm_free(world);
     return status;
 }

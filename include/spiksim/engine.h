@@ -29,6 +29,7 @@
 #include <signal.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <spiksim/comm.h>
 #include <spiksim/config.h>
 #include <spiksim/error.h>
 #include <spiksim/network.h>
@@ -43,7 +44,8 @@ typedef struct ss_engine ss_engine;
 typedef struct ss_engine_options {
     unsigned long seed;  /* keys every random draw of the engine */
     unsigned threads;    /* 0: every online core; 1: the caller's thread only */
-    unsigned partitions; /* 0: one per thread (tests use more, to check independence) */
+    unsigned partitions; /* per process; 0: one per thread (tests use more) */
+    ss_comm *comm;       /* the processes of the run (MPI ranks); NULL: this one alone */
 } ss_engine_options;
 
 /* How a network will be run: partitions, threads, and the window d_min
@@ -52,7 +54,11 @@ typedef struct ss_engine_options {
  * windowed: such a network runs on one partition, and zero_delay names the
  * first such projection (-1 when there is none). */
 typedef struct ss_engine_plan {
-    unsigned partitions, threads;
+    unsigned partitions; /* in the whole run: ranks x partitions per rank */
+    unsigned threads;    /* of this process */
+    unsigned ranks, rank;
+    unsigned first_partition, local_partitions; /* this rank's */
+    int distributed; /* the partitions span the ranks (else each rank runs them all) */
     double window_ms;
     long zero_delay;
 } ss_engine_plan;
@@ -60,14 +66,17 @@ typedef struct ss_engine_plan {
 void ss_engine_plan_for(const ss_network *net, const ss_engine_options *opt, ss_engine_plan *plan);
 
 /* An engine for net at time 0, neurons initialised by their v_init rule;
- * opt NULL: seed 0, one thread.  NULL with err set on failure. */
+ * opt NULL: seed 0, one thread.  With several ranks, net must hold at
+ * least the synapses onto this rank's neurons (ss_network_share_of()).
+ * NULL with err set on failure. */
 ss_engine *ss_engine_alloc(ss_network *net, const ss_engine_options *opt, ss_error *err);
 void ss_engine_free(ss_engine *eng);
 void ss_engine_get_plan(const ss_engine *eng, ss_engine_plan *plan);
 /* Windows run so far on every thread, and on the calling thread alone: the
  * engine times both and keeps the faster (results do not depend on it). */
 void ss_engine_window_counts(const ss_engine *eng, uint64_t *parallel, uint64_t *serial);
-/* Partition q's block of a layer: neurons [*first, *end) of it. */
+/* This process's partition q's block of a layer (q < local_partitions):
+ * neurons [*first, *end) of it. */
 void ss_engine_partition_block(const ss_engine *eng, unsigned q, size_t layer, size_t *first,
                                size_t *end);
 
@@ -187,8 +196,11 @@ typedef struct ss_run_stats {
     double run_s;            /* the simulation alone */
     double wall_s;           /* everything, raster file included */
     double syn_events_per_s; /* syn_events / run_s */
-    ss_network_summary net;
-    ss_engine_plan plan; /* partitions, threads, window */
+    ss_network_summary net;  /* synapses: the whole run's; bytes: this rank's */
+    ss_engine_plan plan;     /* partitions, threads, window, ranks */
+    size_t rank_bytes_max;   /* the largest rank's estimated memory */
+    double rss_mib;          /* this process's peak resident memory */
+    double rss_mib_max;      /* the largest of every rank's */
     size_t n_layers;
     ss_layer_stats *layers;
 } ss_run_stats;
@@ -205,13 +217,32 @@ void ss_run_stats_free(ss_run_stats *stats);
 /* Called once the network and engine exist, before the run: the place to
  * attach observers (a raster capture, say).  A nonzero return stops. */
 typedef int (*ss_simulate_start_fn)(void *ctx, ss_network *net, ss_engine *eng, ss_error *err);
-/* ss_simulate_free() with on_start (may be NULL) and a stop flag (a signal
- * handler's, may be NULL): when *stop becomes nonzero the run stops at the
- * simulated time reached, the raster and stats cover [0, that time) and
- * stats->interrupted is set; SS_EINTR is returned. */
-int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
-                          ss_simulate_start_fn on_start, void *ctx,
-                          const volatile sig_atomic_t *stop, ss_run_stats *stats, ss_error *err);
+/* ss_simulate_free() with more: */
+typedef struct ss_simulate_options {
+    unsigned long seed;
+    const char *raster_csv_path; /* NULL: none; with several ranks, rank 0's */
+    /* on_start (may be NULL), with ctx */
+    ss_simulate_start_fn on_start;
+    void *ctx;
+    /* A signal handler's flag (may be NULL): when *stop becomes nonzero the
+     * run stops at the simulated time reached, the raster and stats cover
+     * [0, that time), stats->interrupted is set and SS_EINTR returned. */
+    const volatile sig_atomic_t *stop;
+    /* The ranks of the run (NULL: this process alone): each builds and runs
+     * its share of the network; the stats are the whole run's on every
+     * rank, and every error is agreed on by all of them. */
+    ss_comm *comm;
+} ss_simulate_options;
+
+int ss_simulate_run(const ss_config *cfg, const ss_simulate_options *opt, ss_run_stats *stats,
+                    ss_error *err);
+
+/* The share of a free-running model's network that rank rank of ranks
+ * builds, with local partitions per rank: its block of every layer, or the
+ * whole network when a zero-delay projection between neuron layers keeps
+ * the network on one partition (every rank then runs all of it). */
+void ss_simulate_share(const ss_config *cfg, unsigned ranks, unsigned rank, unsigned local,
+                       ss_share *share);
 
 #ifdef __cplusplus
 }

@@ -113,6 +113,27 @@ int ss_network_add_synapses(ss_network *net, const char *name, size_t from, size
  * for a spike file, that file's line (SS_EDATA). */
 ss_network *ss_network_from_config(const ss_config *cfg, unsigned long seed, ss_error *err);
 
+/* A process's share of a network split into partitions (docs/parallel.md):
+ * partitions [first, end) of n; each layer is dealt to the n partitions in
+ * contiguous blocks, block q starting at ss_block_first(size, q, n).  The
+ * whole network is {0, 1, 1}. */
+typedef struct ss_share {
+    unsigned first, end, n;
+} ss_share;
+
+static inline size_t ss_block_first(size_t size, unsigned q, unsigned n)
+{
+    return (size_t)((unsigned long long)q * size / n);
+}
+
+/* The network of a model file with only the synapses onto the share's
+ * neurons (every layer is described whole; sources are whole): the same
+ * synapses, weights and delays as the whole network has for those neurons. */
+ss_network *ss_network_from_config_share(const ss_config *cfg, unsigned long seed,
+                                         const ss_share *share, ss_error *err);
+/* The share the network was built for. */
+void ss_network_share(const ss_network *net, ss_share *share);
+
 /* ---- inspection ---- */
 
 size_t ss_network_n_layers(const ss_network *net);

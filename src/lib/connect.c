@@ -391,8 +391,11 @@ int ss__network_connect_k(ss_network *net, const char *name, size_t from, size_t
             ss_layer_type_name(lt->type));
     uint64_t key = ss_stream_key_of(name);
     pairs ps = {0};
-    rc =
-        draw_pairs(spec, lf->size, lt->size, from == to, seed, key, 0, lt->size, &ps, bad_key, err);
+    /* Only the targets of this process's share of the network. */
+    uint32_t t_first = (uint32_t)ss_block_first(lt->size, net->share.first, net->share.n);
+    uint32_t t_end = (uint32_t)ss_block_first(lt->size, net->share.end, net->share.n);
+    rc = draw_pairs(spec, lf->size, lt->size, from == to, seed, key, t_first, t_end, &ps, bad_key,
+                    err);
     float *w = NULL, *d = NULL;
     int delays = spec->delay_max_ms > spec->delay_ms;
     if (rc == SS_OK) {

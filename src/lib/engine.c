@@ -15,23 +15,30 @@ void ss_engine_plan_for(const ss_network *net, const ss_engine_options *opt, ss_
     unsigned threads = 1;
     if (opt)
         threads = opt->threads ? opt->threads : ss_pool_online_cpus();
-    unsigned parts = opt && opt->partitions ? opt->partitions : threads;
+    unsigned local = opt && opt->partitions ? opt->partitions : threads;
+    unsigned ranks = (unsigned)ss_comm_size(opt ? opt->comm : NULL);
     double window = INFINITY;
     long zero = -1;
     for (size_t k = 0; k < net->n_projs; k++) {
         const ss_projection *p = net->projs[k];
         if (ss_layer_type_is_source(net->layers[p->from]->type))
             continue; /* sources are simulated in every partition */
-        window = fmin(window, p->delay_ms);
-        if (p->delay_ms == 0 && zero < 0)
+        window = fmin(window, p->delay_floor_ms);
+        if (p->delay_floor_ms == 0 && zero < 0)
             zero = (long)k;
     }
-    if (zero >= 0)
-        parts = 1;
-    plan->partitions = parts;
-    plan->threads = threads < parts ? threads : parts;
+    memset(plan, 0, sizeof *plan);
+    plan->ranks = ranks;
+    plan->rank = (unsigned)ss_comm_rank(opt ? opt->comm : NULL);
     plan->window_ms = window;
     plan->zero_delay = zero;
+    if (zero >= 0)
+        local = 1; /* one partition; with several ranks, each runs it whole */
+    plan->distributed = zero < 0 && ranks > 1;
+    plan->local_partitions = local;
+    plan->partitions = plan->distributed ? ranks * local : local;
+    plan->first_partition = plan->distributed ? plan->rank * local : 0;
+    plan->threads = threads < local ? threads : local;
 }
 
 void ss_engine_get_plan(const ss_engine *eng, ss_engine_plan *plan)
@@ -48,21 +55,40 @@ void ss_engine_window_counts(const ss_engine *eng, uint64_t *parallel, uint64_t 
 void ss_engine_partition_block(const ss_engine *eng, unsigned q, size_t layer, size_t *first,
                                size_t *end)
 {
-    const uint32_t *blk = eng->block + layer * (eng->n_parts + 1);
+    const uint32_t *blk = eng->block + layer * (eng->n_total + 1) + eng->part_base;
     *first = blk[q];
     *end = blk[q + 1];
 }
 
 unsigned ss__engine_owner(const ss_engine *eng, size_t layer, uint32_t neuron)
 {
-    const uint32_t *blk = eng->block + layer * (eng->n_parts + 1);
+    const uint32_t *blk = eng->block + layer * (eng->n_total + 1);
     unsigned q = 0;
-    while (q + 1 < eng->n_parts && blk[q + 1] <= neuron)
+    while (q + 1 < eng->n_total && blk[q + 1] <= neuron)
         q++;
     return q;
 }
 
 /* ---- life cycle ---- */
+
+/* Every rank must run the same windows: the smallest window and any zero
+ * delay seen by any rank (each holds a part of the synapses). */
+static int engine_agree_plan(ss_engine *eng, ss_error *err)
+{
+    double v[2] = {eng->plan.window_ms, eng->plan.zero_delay >= 0 ? 1.0 : 0.0};
+    double w = v[0];
+    int rc = ss_comm_min_f64(eng->comm, &w, 1, err);
+    if (rc == SS_OK)
+        rc = ss_comm_max_f64(eng->comm, &v[1], 1, err);
+    if (rc != SS_OK)
+        return rc;
+    if (v[1] > 0 && eng->plan.zero_delay < 0)
+        return ss_error_set(err, SS_EUSAGE,
+                            "engine: another rank holds a zero-delay projection between neuron "
+                            "layers that this rank does not");
+    eng->plan.window_ms = w;
+    return SS_OK;
+}
 
 void ss_engine_free(ss_engine *eng)
 {
@@ -73,6 +99,10 @@ void ss_engine_free(ss_engine *eng)
         ss__part_free(eng->parts[q]);
     free(eng->parts);
     free(eng->block);
+    free(eng->boxes);
+    free(eng->remote);
+    free(eng->xbuf);
+    free(eng->xrecv);
     free(eng->obs);
     free(eng);
 }
@@ -87,18 +117,40 @@ ss_engine *ss_engine_alloc(ss_network *net, const ss_engine_options *opt, ss_err
     eng->net = net;
     eng->seed = opt ? opt->seed : 0;
     eng->wstats.probe_gap = 16;
+    eng->comm = opt ? opt->comm : NULL;
     ss_engine_plan_for(net, opt, &eng->plan);
-    unsigned np = eng->n_parts = eng->plan.partitions;
-    eng->block = malloc((net->n_layers ? net->n_layers : 1) * (np + 1) * sizeof *eng->block);
+    if (eng->plan.ranks > 1 && engine_agree_plan(eng, err) != SS_OK) {
+        ss_engine_free(eng);
+        return NULL;
+    }
+    unsigned nt = eng->n_total = eng->plan.partitions;
+    unsigned np = eng->n_parts = eng->plan.local_partitions;
+    eng->part_base = eng->plan.first_partition;
+    /* With several ranks the network must hold the synapses onto this
+     * rank's neurons. */
+    ss_share sh = net->share;
+    int whole = sh.first == 0 && sh.end == sh.n;
+    if (!whole && !(eng->plan.distributed && sh.n == nt && sh.first == eng->part_base &&
+                    sh.end == eng->part_base + np)) {
+        ss_error_set(err, SS_EUSAGE,
+                     "engine: the network holds partitions [%u, %u) of %u, this rank runs [%u, "
+                     "%u) of %u",
+                     sh.first, sh.end, sh.n, eng->part_base, eng->part_base + np, nt);
+        ss_engine_free(eng);
+        return NULL;
+    }
+    eng->block = malloc((net->n_layers ? net->n_layers : 1) * (nt + 1) * sizeof *eng->block);
     eng->parts = calloc(np, sizeof *eng->parts);
-    if (!eng->block || !eng->parts) {
+    eng->boxes = calloc(2 * (size_t)nt, sizeof *eng->boxes);
+    eng->remote = calloc(2 * (size_t)nt, sizeof *eng->remote);
+    if (!eng->block || !eng->parts || !eng->boxes || !eng->remote) {
         ss_engine_free(eng);
         ss_error_set(err, SS_ENOMEM, "engine: out of memory");
         return NULL;
     }
     for (size_t i = 0; i < net->n_layers; i++)
-        for (unsigned q = 0; q <= np; q++)
-            eng->block[i * (np + 1) + q] = (uint32_t)((uint64_t)q * net->layers[i]->size / np);
+        for (unsigned q = 0; q <= nt; q++)
+            eng->block[i * (nt + 1) + q] = (uint32_t)ss_block_first(net->layers[i]->size, q, nt);
     for (unsigned q = 0; q < np; q++)
         if (!(eng->parts[q] = ss__part_alloc(eng, q, err))) {
             ss_engine_free(eng);
@@ -108,6 +160,14 @@ ss_engine *ss_engine_alloc(ss_network *net, const ss_engine_options *opt, ss_err
         ss_engine_free(eng);
         return NULL;
     }
+    /* The outboxes of a window, all partitions of the run: this rank's in
+     * its partitions, the others' received at the exchange. */
+    for (int b = 0; b < 2; b++)
+        for (unsigned q = 0; q < nt; q++) {
+            unsigned l = q - eng->part_base;
+            eng->boxes[b * nt + q] =
+                q >= eng->part_base && l < np ? &eng->parts[l]->box[b] : &eng->remote[b * nt + q];
+        }
     ss_engine_reset(eng);
     return eng;
 }
@@ -137,7 +197,7 @@ int ss_engine_run(ss_engine *eng, double t_end_ms, ss_error *err)
     if (!isfinite(t_end_ms) || t_end_ms < eng->now)
         return ss_error_set(err, SS_EUSAGE, "run until %g ms: the engine is at %g ms", t_end_ms,
                             eng->now);
-    if (eng->n_parts > 1)
+    if (eng->n_total > 1)
         return ss__engine_run_windows(eng, t_end_ms, err);
     ss_part *P = eng->parts[0];
     int rc = ss__part_run(P, t_end_ms, eng->interrupt);
@@ -172,11 +232,15 @@ static int check_neuron(const ss_engine *eng, size_t layer, size_t neuron, const
     return SS_OK;
 }
 
-/* The partition holding a neuron of a neuron layer, and its local index. */
+/* The partition holding a neuron of a neuron layer, and its local index;
+ * NULL when another rank holds it (that rank does what is asked: every rank
+ * makes the same calls). */
 static ss_part *owner_of(const ss_engine *eng, size_t layer, size_t neuron, uint32_t *j)
 {
     unsigned q = ss__engine_owner(eng, layer, (uint32_t)neuron);
-    ss_part *P = eng->parts[q];
+    if (q < eng->part_base || q - eng->part_base >= eng->n_parts)
+        return NULL;
+    ss_part *P = eng->parts[q - eng->part_base];
     *j = (uint32_t)neuron - P->layers[layer].first;
     return P;
 }
@@ -194,7 +258,7 @@ static int queue_external(ss_engine *eng, size_t layer, size_t neuron, double t_
         return ss_error_set(err, SS_EUSAGE, "%s: weight must be finite", what);
     uint32_t j;
     ss_part *P = owner_of(eng, layer, neuron, &j);
-    return ss__part_queue_external(P, layer, j, t_ms, x, force, err);
+    return P ? ss__part_queue_external(P, layer, j, t_ms, x, force, err) : SS_OK;
 }
 
 int ss_engine_inject(ss_engine *eng, size_t layer, size_t neuron, double t_ms, double weight,
@@ -217,6 +281,8 @@ int ss_engine_set_bias(ss_engine *eng, size_t layer, size_t neuron, double bias_
         return ss_error_set(err, SS_EUSAGE, "set bias: bias must be finite");
     uint32_t j;
     ss_part *P = owner_of(eng, layer, neuron, &j);
+    if (!P)
+        return SS_OK;
     ss_layer_rt *L = &P->layers[layer];
     return L->ops->set_bias(P, L, j, eng->now, bias_mv, err);
 }
@@ -228,6 +294,8 @@ double ss_engine_potential(const ss_engine *eng, size_t layer, size_t neuron)
         return NAN;
     uint32_t j;
     ss_part *P = owner_of(eng, layer, neuron, &j);
+    if (!P)
+        return NAN; /* another rank's */
     ss_layer_rt *L = &P->layers[layer];
     /* Between runs only: reading may move the layer's base time forward. */
     return L->ops->potential(P, L, j, eng->now);

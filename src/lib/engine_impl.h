@@ -142,7 +142,8 @@ typedef struct ss_outbox {
 
 struct ss_part {
     ss_engine *eng;
-    unsigned index;
+    unsigned index;  /* in this rank: hooks are told it */
+    unsigned gindex; /* in the run: which block of every layer */
     double now;
     ss_queue *top; /* slots: layers, then projections, then injected input */
     size_t n_layers, n_projs;
@@ -183,9 +184,19 @@ struct ss_engine {
     uint64_t seed, stream, resets;
     double now;
     ss_engine_plan plan;
-    unsigned n_parts;
+    ss_comm *comm;      /* the ranks, NULL: this process alone */
+    unsigned n_total;   /* partitions of the whole run */
+    unsigned part_base; /* global index of this rank's first partition */
+    unsigned n_parts;   /* this rank's */
     ss_part **parts;
-    uint32_t *block; /* layer i, partition q: first neuron block[i * (P + 1) + q] */
+    uint32_t *block; /* layer i, global partition q: first neuron block[i * (n_total + 1) + q] */
+    /* A window's outboxes, every partition of the run: boxes[b * n_total +
+     * q] is partition q's buffer b, this rank's own or one received into
+     * remote (pointing into xrecv) at the exchange. */
+    ss_outbox **boxes;
+    ss_outbox *remote;
+    void *xbuf, *xrecv; /* exchange buffers: this rank's records, everyone's */
+    size_t xbuf_cap, xrecv_cap;
     ss_pool *pool;
     ss_window_stats wstats;
     observer *obs;

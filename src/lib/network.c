@@ -23,7 +23,15 @@ int ss_layer_type_is_source(ss_layer_type type)
 
 ss_network *ss_network_alloc(void)
 {
-    return calloc(1, sizeof(ss_network));
+    ss_network *net = calloc(1, sizeof(ss_network));
+    if (net)
+        net->share = (ss_share){0, 1, 1};
+    return net;
+}
+
+void ss_network_share(const ss_network *net, ss_share *share)
+{
+    *share = net->share;
 }
 
 static void layer_free(ss_layer *l)
@@ -259,6 +267,7 @@ int ss_network_add_synapses(ss_network *net, const char *name, size_t from, size
         ss__projection_free(p);
         return rc;
     }
+    p->delay_floor_ms = fmin(delay_ms, p->delay_ms);
     return ss__network_add_projection(net, p, err);
 }
 

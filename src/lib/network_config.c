@@ -177,7 +177,8 @@ static int add_projection(ss_network *net, const ss_config *cfg, const char *nam
     s.plastic = ss_config_bool(cfg, sec, "plastic");
     double n_syn = expected_synapses(&s, ss_layer_size(ss_network_layer(net, (size_t)lf)),
                                      ss_layer_size(ss_network_layer(net, (size_t)lt)), lf == lt);
-    double bytes = n_syn * SYNAPSE_BUILD_BYTES;
+    double bytes = n_syn * SYNAPSE_BUILD_BYTES * (double)(net->share.end - net->share.first) /
+                   net->share.n; /* the share's targets */
     if (bud->planned_bytes + bytes > bud->limit_bytes)
         return ss_config_error(cfg, err, sec, "connect",
                                "%.3g synapses need about %.0f MiB, which with the rest of the "
@@ -256,11 +257,24 @@ static int check_instant_cycles(const ss_network *net, const ss_config *cfg, ss_
 
 ss_network *ss_network_from_config(const ss_config *cfg, unsigned long seed, ss_error *err)
 {
+    ss_share all = {0, 1, 1};
+    return ss_network_from_config_share(cfg, seed, &all, err);
+}
+
+ss_network *ss_network_from_config_share(const ss_config *cfg, unsigned long seed,
+                                         const ss_share *share, ss_error *err)
+{
+    if (!(share->n >= 1 && share->first < share->end && share->end <= share->n)) {
+        ss_error_set(err, SS_EUSAGE, "network share: partitions [%u, %u) of %u", share->first,
+                     share->end, share->n);
+        return NULL;
+    }
     ss_network *net = ss_network_alloc();
     if (!net) {
         ss_error_set(err, SS_ENOMEM, "out of memory");
         return NULL;
     }
+    net->share = *share;
     size_t nl = ss_config_count(cfg, "layer"), np = ss_config_count(cfg, "projection");
     budget bud;
     budget_init(&bud, cfg);
@@ -268,7 +282,9 @@ ss_network *ss_network_from_config(const ss_config *cfg, unsigned long seed, ss_
         const char *name = ss_config_name(cfg, "layer", i);
         char sec[512];
         snprintf(sec, sizeof sec, "layer.%s", name);
-        double bytes = (double)ss_config_int(cfg, sec, "size") * NEURON_BYTES;
+        /* the share's neurons */
+        double frac = (double)(share->end - share->first) / share->n;
+        double bytes = (double)ss_config_int(cfg, sec, "size") * NEURON_BYTES * frac;
         if (bud.planned_bytes + bytes > bud.limit_bytes) {
             ss_config_error(cfg, err, sec, "size",
                             "%ld neurons need about %.0f MiB, which with the layers before "

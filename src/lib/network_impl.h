@@ -29,11 +29,16 @@ struct ss_projection {
     float *weight;
     float *delay; /* NULL: every synapse has delay_ms */
     double delay_ms;
+    /* No synapse of the projection, on any process, has a shorter delay:
+     * the configured lower bound (individual delays are drawn above it), so
+     * every rank computes the same windows from it. */
+    double delay_floor_ms;
     int plastic;
     uint32_t *in_ptr, *in_syn, *in_pre; /* incoming index, built on request */
 };
 
 struct ss_network {
+    ss_share share; /* whose synapses it holds: targets in these partitions */
     ss_layer **layers;
     size_t n_layers, cap_layers;
     ss_projection **projs;

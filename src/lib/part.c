@@ -364,13 +364,14 @@ static int build_rows(ss_proj_rt *R, uint32_t tfirst, uint32_t tend)
 ss_part *ss__part_alloc(ss_engine *eng, unsigned index, ss_error *err)
 {
     ss_network *net = eng->net;
-    unsigned np = eng->n_parts;
+    unsigned nt = eng->n_total;
     ss_part *P = calloc(1, sizeof *P);
     if (!P)
         goto nomem;
     P->eng = eng;
     P->index = index;
-    P->windowed = np > 1;
+    P->gindex = eng->part_base + index;
+    P->windowed = eng->n_total > 1;
     P->n_layers = net->n_layers;
     P->n_projs = net->n_projs;
     P->layers = calloc(P->n_layers ? P->n_layers : 1, sizeof *P->layers);
@@ -386,8 +387,8 @@ ss_part *ss__part_alloc(ss_engine *eng, unsigned index, ss_error *err)
         R->delay_ms = R->proj->delay_ms;
         if (R->proj->delay && !(R->cursors = ss_event_heap_alloc()))
             goto nomem;
-        const uint32_t *blk = eng->block + (size_t)R->proj->to * (np + 1);
-        if (np > 1 && build_rows(R, blk[index], blk[index + 1]))
+        const uint32_t *blk = eng->block + (size_t)R->proj->to * (nt + 1);
+        if (nt > 1 && build_rows(R, blk[P->gindex], blk[P->gindex + 1]))
             goto nomem;
     }
     for (size_t i = 0; i < P->n_layers; i++) {
@@ -395,9 +396,9 @@ ss_part *ss__part_alloc(ss_engine *eng, unsigned index, ss_error *err)
         L->layer = net->layers[i];
         L->index = (uint32_t)i;
         L->source = ss_layer_type_is_source(L->layer->type);
-        const uint32_t *blk = eng->block + i * (np + 1);
-        L->own_first = blk[index];
-        L->own_end = blk[index + 1];
+        const uint32_t *blk = eng->block + i * (nt + 1);
+        L->own_first = blk[P->gindex];
+        L->own_end = blk[P->gindex + 1];
         /* A source is simulated whole in every partition. */
         L->first = L->source ? 0 : L->own_first;
         L->size = L->source ? L->layer->size : L->own_end - L->own_first;

@@ -6,9 +6,13 @@
 #include <spiksim/engine.h>
 #include <spiksim/record.h>
 
+#include "pool.h"
+#include "strutil.h"
+
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 
 static double wall_s(void)
@@ -99,86 +103,165 @@ static int fill_stats(ss_run_stats *stats, const ss_network *net, const ss_engin
 int ss_simulate_free(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
                      ss_run_stats *stats, ss_error *err)
 {
-    return ss_simulate_free_with(cfg, seed, raster_csv_path, NULL, NULL, NULL, stats, err);
+    ss_simulate_options opt = {.seed = seed, .raster_csv_path = raster_csv_path};
+    return ss_simulate_run(cfg, &opt, stats, err);
 }
 
-int ss_simulate_free_with(const ss_config *cfg, unsigned long seed, const char *raster_csv_path,
-                          ss_simulate_start_fn on_start, void *ctx,
-                          const volatile sig_atomic_t *stop, ss_run_stats *stats, ss_error *err)
+/* Whether a layer of the model file is a neuron layer. */
+static int neuron_layer(const ss_config *cfg, const char *name)
+{
+    char *sec = ss_strprintf("layer.%s", name);
+    if (!sec)
+        return 0;
+    const char *type = ss_config_has_section(cfg, sec) ? ss_config_string(cfg, sec, "type") : "";
+    free(sec);
+    return strcmp(type, "lif") == 0 || strcmp(type, "lif_exp") == 0;
+}
+
+void ss_simulate_share(const ss_config *cfg, unsigned ranks, unsigned rank, unsigned local,
+                       ss_share *share)
+{
+    *share = (ss_share){0, 1, 1};
+    if (ranks <= 1)
+        return;
+    /* The engine's plan, read off the model file before the network exists:
+     * a zero-delay projection between neuron layers keeps it whole. */
+    for (size_t k = 0; k < ss_config_count(cfg, "projection"); k++) {
+        char *sec = ss_strprintf("projection.%s", ss_config_name(cfg, "projection", k));
+        int zero = sec && neuron_layer(cfg, ss_config_string(cfg, sec, "from")) &&
+                   ss_config_double(cfg, sec, "delay_ms") == 0;
+        free(sec);
+        if (zero)
+            return;
+    }
+    *share = (ss_share){rank * local, (rank + 1) * local, ranks * local};
+}
+
+/* Peak resident memory of this process, MiB. */
+static double rss_mib(void)
+{
+    struct rusage ru;
+    return getrusage(RUSAGE_SELF, &ru) == 0 ? (double)ru.ru_maxrss / 1024.0 : 0;
+}
+
+/* The whole run's figures from every rank's (each counted its own
+ * neurons' spikes and its own synapses). */
+static int combine_ranks(ss_comm *comm, ss_run_stats *st, ss_error *err)
+{
+    size_t nl = st->n_layers;
+    uint64_t *v = malloc((4 + nl) * sizeof *v);
+    if (!v)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    v[0] = st->spikes;
+    v[1] = st->syn_events;
+    v[2] = st->net.n_synapses;
+    v[3] = st->net.synapse_bytes;
+    for (size_t i = 0; i < nl; i++)
+        v[4 + i] = st->layers[i].spikes;
+    int rc = ss_comm_sum_u64(comm, v, 4 + nl, err);
+    double mx[2] = {(double)st->net.estimated_bytes, st->rss_mib};
+    if (rc == SS_OK)
+        rc = ss_comm_max_f64(comm, mx, 2, err);
+    if (rc == SS_OK) {
+        st->spikes = v[0];
+        st->syn_events = v[1];
+        st->net.n_synapses = (size_t)v[2];
+        st->net.synapse_bytes = (size_t)v[3];
+        for (size_t i = 0; i < nl; i++) {
+            ss_layer_stats *ls = &st->layers[i];
+            ls->spikes = v[4 + i];
+            ls->rate_hz = st->duration_ms > 0
+                              ? (double)ls->spikes / (double)ls->size / (st->duration_ms / 1000.0)
+                              : 0;
+        }
+        st->syn_events_per_s = st->run_s > 0 ? (double)st->syn_events / st->run_s : 0;
+        st->rank_bytes_max = (size_t)mx[0];
+        st->rss_mib_max = mx[1];
+    }
+    free(v);
+    return rc;
+}
+
+int ss_simulate_run(const ss_config *cfg, const ss_simulate_options *opt, ss_run_stats *stats,
+                    ss_error *err)
 {
     ss_run_stats local;
     if (!stats)
         stats = &local;
     memset(stats, 0, sizeof *stats);
+    ss_comm *comm = opt->comm;
+    int rank = ss_comm_rank(comm);
+    unsigned long seed = opt->seed;
+    const char *raster_csv_path = rank == 0 ? opt->raster_csv_path : NULL;
     stats->seed = seed;
     double duration = ss_config_double(cfg, "simulation", "duration_ms");
     stats->duration_ms = stats->requested_duration_ms = duration;
-    if (raster_csv_path) {
-        int rc = ss_atomic_file_check_writable(raster_csv_path, err);
-        if (rc)
-            return rc;
-    }
+    int rc = raster_csv_path ? ss_atomic_file_check_writable(raster_csv_path, err) : SS_OK;
+    if ((rc = ss_comm_agree(comm, rc, err)) != SS_OK)
+        return rc;
     double t0 = wall_s();
     ss_network *net = NULL;
     ss_engine *eng = NULL;
     ss_recorder *rec = NULL;
     isi_stats isi = {0};
-    int rc = SS_OK;
-    net = ss_network_from_config(cfg, seed, err);
-    if (!net) {
-        rc = err ? err->code : SS_ECONFIG;
-        goto done;
-    }
-    ss_engine_options eo = {.seed = seed,
-                            .threads = (unsigned)ss_config_int(cfg, "simulation", "threads"),
-                            .partitions = (unsigned)ss_config_int(cfg, "simulation", "partitions")};
-    eng = ss_engine_alloc(net, &eo, err);
-    if (!eng) {
+    unsigned threads = (unsigned)ss_config_int(cfg, "simulation", "threads");
+    unsigned parts = (unsigned)ss_config_int(cfg, "simulation", "partitions");
+    unsigned per_rank = parts ? parts : threads ? threads : ss_pool_online_cpus();
+    ss_share share;
+    ss_simulate_share(cfg, (unsigned)ss_comm_size(comm), (unsigned)rank, per_rank, &share);
+    net = ss_network_from_config_share(cfg, seed, &share, err);
+    rc = net ? SS_OK : (err ? err->code : SS_ECONFIG);
+    ss_engine_options eo = {.seed = seed, .threads = threads, .partitions = parts, .comm = comm};
+    if (rc == SS_OK && !(eng = ss_engine_alloc(net, &eo, err)))
         rc = err ? err->code : SS_ENOMEM;
+    if ((rc = ss_comm_agree(comm, rc, err)) != SS_OK)
         goto done;
-    }
     isi.acc = malloc((ss_network_n_neurons(net) ? ss_network_n_neurons(net) : 1) * sizeof *isi.acc);
     isi.offset = malloc((ss_network_n_layers(net) + 1) * sizeof *isi.offset);
-    if (!isi.acc || !isi.offset || ss_engine_add_observer(eng, isi_on_spike, &isi)) {
+    if (!isi.acc || !isi.offset || ss_engine_add_observer(eng, isi_on_spike, &isi))
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-        goto done;
+    if (rc == SS_OK && opt->on_start)
+        rc = opt->on_start(opt->ctx, net, eng, err);
+    if (rc == SS_OK) {
+        for (size_t i = 0; i < ss_network_n_neurons(net); i++)
+            isi.acc[i] = (isi_acc){-INFINITY, 0, 0, 0};
+        for (size_t i = 0; i < ss_network_n_layers(net); i++)
+            isi.offset[i] = ss_layer_offset(ss_network_layer(net, i));
     }
-    if (on_start && (rc = on_start(ctx, net, eng, err)) != SS_OK)
-        goto done;
-    for (size_t i = 0; i < ss_network_n_neurons(net); i++)
-        isi.acc[i] = (isi_acc){-INFINITY, 0, 0, 0};
-    for (size_t i = 0; i < ss_network_n_layers(net); i++)
-        isi.offset[i] = ss_layer_offset(ss_network_layer(net, i));
-    if (raster_csv_path) {
+    if (rc == SS_OK && raster_csv_path) {
         rec = ss_recorder_alloc(net);
-        if (!rec || ss_recorder_attach(rec, eng)) {
+        if (!rec || ss_recorder_attach(rec, eng))
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
-            goto done;
-        }
     }
+    if ((rc = ss_comm_agree(comm, rc, err)) != SS_OK)
+        goto done;
     double t1 = wall_s();
     stats->build_s = t1 - t0;
-    ss_engine_set_interrupt(eng, stop);
+    ss_engine_set_interrupt(eng, opt->stop);
     rc = ss_engine_run(eng, duration, err);
     stats->run_s = wall_s() - t1;
     /* Interrupted: what was simulated is still a result, up to the time
-     * reached. */
+     * reached (the same on every rank: they agreed on the window). */
     if (rc == SS_EINTR) {
         stats->interrupted = 1;
         stats->duration_ms = ss_engine_time(eng);
-    } else if (rc) {
-        goto done;
+        rc = SS_OK;
     }
-    int wrc = rec ? ss_recorder_write_csv(rec, raster_csv_path, err) : SS_OK;
-    if (wrc) {
-        rc = wrc;
+    if (rc == SS_OK && rec)
+        rc = ss_recorder_write_csv(rec, raster_csv_path, err);
+    if ((rc = ss_comm_agree(comm, rc, err)) != SS_OK)
         goto done;
-    }
     stats->wall_s = wall_s() - t0;
+    stats->rss_mib = stats->rss_mib_max = rss_mib();
     if (fill_stats(stats, net, eng, &isi, stats->duration_ms)) {
         ss_run_stats_free(stats);
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     }
+    stats->rank_bytes_max = stats->net.estimated_bytes;
+    if (rc == SS_OK && stats->plan.distributed)
+        rc = combine_ranks(comm, stats, err);
+    if (rc == SS_OK && stats->interrupted)
+        rc = ss_error_set(err, SS_EINTR, "interrupted at %g ms", stats->duration_ms);
 done:
     if (stats == &local)
         ss_run_stats_free(&local);

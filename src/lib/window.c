@@ -30,6 +30,7 @@
 #include <math.h>
 #include <stdatomic.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* Windows per epoch; the slower way is tried again after PROBE_FIRST
@@ -41,6 +42,9 @@
 
 typedef struct window_run {
     ss_engine *eng;
+    int ranks;               /* several ranks share the windows (MPI) */
+    uint32_t *head;          /* exchange headers: this rank's, then every rank's */
+    size_t *sizes, *offsets; /* where each rank's spikes are in the exchange */
     double t_end;
     double W;          /* start of the next window */
     int box;           /* outbox buffer of the next window */
@@ -80,14 +84,14 @@ static int rec_before(const ss_spike_rec *a, const ss_spike_rec *b)
  * a merge of P lists by scanning their heads is enough for small P. */
 static void observe_window(ss_engine *eng, int box, size_t *pos)
 {
-    unsigned np = eng->n_parts;
-    for (unsigned q = 0; q < np; q++)
+    unsigned nt = eng->n_total;
+    for (unsigned q = 0; q < nt; q++)
         pos[q] = 0;
     for (;;) {
         const ss_spike_rec *best = NULL;
         unsigned bq = 0;
-        for (unsigned q = 0; q < np; q++) {
-            const ss_outbox *b = &eng->parts[q]->box[box];
+        for (unsigned q = 0; q < nt; q++) {
+            const ss_outbox *b = eng->boxes[box * nt + q];
             if (pos[q] < b->n && (!best || rec_before(&b->rec[pos[q]], best))) {
                 best = &b->rec[pos[q]];
                 bq = q;
@@ -106,20 +110,88 @@ static double window_end(const window_run *w, double W)
     return end < w->t_end ? end : w->t_end;
 }
 
-/* Thread 0 at the end of a window: observers, and whether to stop. */
+/* Why this rank would stop now: a partition out of memory, an interrupt. */
+static int local_status(const ss_engine *eng)
+{
+    for (unsigned q = 0; q < eng->n_parts; q++)
+        if (eng->parts[q]->failed)
+            return eng->parts[q]->failed;
+    return eng->interrupt && *eng->interrupt ? SS_EINTR : SS_OK;
+}
+
+static void stop_at(window_run *w, int rc, double W_end)
+{
+    if (rc && !w->rc) {
+        w->rc = rc;
+        w->rc_t = W_end;
+        atomic_store(&w->stop, 1);
+    }
+}
+
+/* Thread 0 at the end of a window: observers, and (one process) whether to
+ * stop; with several ranks that was agreed at the exchange. */
 static void close_window(window_run *w, int box, double W_end)
 {
     ss_engine *eng = w->eng;
     if (eng->n_obs)
         observe_window(eng, box, w->merge_pos);
-    for (unsigned q = 0; q < eng->n_parts && !w->rc; q++)
-        if (eng->parts[q]->failed)
-            w->rc = eng->parts[q]->failed;
-    if (!w->rc && eng->interrupt && *eng->interrupt)
-        w->rc = SS_EINTR;
-    if (w->rc) {
-        w->rc_t = W_end;
-        atomic_store(&w->stop, 1);
+    if (!w->ranks)
+        stop_at(w, local_status(eng), W_end);
+}
+
+/* Several ranks (thread 0 of each): every rank's outboxes of the window to
+ * every rank, with one all-gather of the counts and statuses and one of the
+ * spikes.  The first status that is not 0, by rank, stops every rank. */
+static void exchange(window_run *w, int box, double W_end)
+{
+    ss_engine *eng = w->eng;
+    unsigned R = eng->plan.ranks, np = eng->n_parts, nt = eng->n_total;
+    size_t hdr = 1 + (size_t)np;
+    uint32_t *head = w->head, *all = w->head + hdr;
+    ss_error err;
+    head[0] = (uint32_t)-local_status(eng);
+    size_t bytes = 0;
+    for (unsigned q = 0; q < np; q++) {
+        head[1 + q] = (uint32_t)eng->parts[q]->box[box].n;
+        bytes += eng->parts[q]->box[box].n * sizeof(ss_spike_rec);
+    }
+    int rc = ss_comm_allgather(eng->comm, head, hdr * sizeof *head, all, &err);
+    if (rc == SS_OK && bytes > eng->xbuf_cap) {
+        void *b = realloc(eng->xbuf, bytes);
+        if (b) {
+            eng->xbuf = b;
+            eng->xbuf_cap = bytes;
+        } else {
+            rc = SS_ENOMEM; /* agreed on at the next window: send nothing now */
+        }
+    }
+    size_t off = 0;
+    for (unsigned q = 0; rc == SS_OK && q < np; q++) {
+        size_t n = eng->parts[q]->box[box].n * sizeof(ss_spike_rec);
+        memcpy((char *)eng->xbuf + off, eng->parts[q]->box[box].rec, n);
+        off += n;
+    }
+    if (rc == SS_OK)
+        rc = ss_comm_allgatherv(eng->comm, eng->xbuf, bytes, &eng->xrecv, &eng->xrecv_cap, w->sizes,
+                                w->offsets, &err);
+    if (rc != SS_OK) {
+        stop_at(w, rc, W_end); /* a failed collective: the others fail too */
+        return;
+    }
+    for (unsigned r = 0; r < R; r++) {
+        const uint32_t *h = all + r * hdr;
+        if (h[0])
+            stop_at(w, -(int)h[0], W_end);
+        const ss_spike_rec *rec = (const ss_spike_rec *)((char *)eng->xrecv + w->offsets[r]);
+        for (unsigned k = 0; k < np; k++) {
+            unsigned q = r * np + k;
+            if (r != eng->plan.rank) {
+                ss_outbox *b = &eng->remote[box * nt + q];
+                b->rec = (ss_spike_rec *)rec;
+                b->n = h[1 + k];
+            }
+            rec += h[1 + k];
+        }
     }
 }
 
@@ -142,9 +214,14 @@ static void epoch_serial(window_run *w)
         double W_end = window_end(w, W);
         for (unsigned q = 0; q < np; q++)
             run_part(eng->parts[q], box, W_end);
+        if (w->ranks) {
+            exchange(w, box, W_end);
+            if (atomic_load(&w->stop))
+                break;
+        }
         for (unsigned q = 0; q < np; q++)
-            for (unsigned r = 0; r < np; r++)
-                ss__part_absorb(eng->parts[q], &eng->parts[r]->box[box]);
+            for (unsigned r = 0; r < eng->n_total; r++)
+                ss__part_absorb(eng->parts[q], eng->boxes[box * eng->n_total + r]);
         close_window(w, box, W_end);
         W = W_end;
         box ^= 1;
@@ -172,11 +249,16 @@ static void epoch_thread(void *ctx, unsigned tid)
         for (unsigned q = tid; q < np; q += nt)
             run_part(eng->parts[q], box, W_end);
         ss_pool_barrier(eng->pool);
+        if (w->ranks) { /* thread 0 talks to the other ranks, the others wait */
+            if (tid == 0)
+                exchange(w, box, W_end);
+            ss_pool_barrier(eng->pool);
+        }
         if (atomic_load(&w->stop))
             break;
         for (unsigned q = tid; q < np; q += nt)
-            for (unsigned r = 0; r < np; r++)
-                ss__part_absorb(eng->parts[q], &eng->parts[r]->box[box]);
+            for (unsigned r = 0; r < eng->n_total; r++)
+                ss__part_absorb(eng->parts[q], eng->boxes[box * eng->n_total + r]);
         if (tid == 0)
             close_window(w, box, W_end);
         W = W_end;
@@ -235,9 +317,18 @@ int ss__engine_run_windows(ss_engine *eng, double t_end_ms, ss_error *err)
 {
     window_run w = {.eng = eng, .t_end = t_end_ms, .W = eng->now, .box = 0};
     atomic_init(&w.stop, 0);
-    w.merge_pos = malloc(eng->n_parts * sizeof *w.merge_pos);
-    if (!w.merge_pos)
+    w.ranks = eng->plan.distributed && eng->plan.ranks > 1;
+    unsigned R = eng->plan.ranks;
+    w.merge_pos = malloc(eng->n_total * sizeof *w.merge_pos);
+    w.head = malloc((1 + (size_t)R) * (1 + eng->n_parts) * sizeof *w.head);
+    w.sizes = malloc(2 * (size_t)R * sizeof *w.sizes);
+    if (!w.merge_pos || !w.head || !w.sizes) {
+        free(w.merge_pos);
+        free(w.head);
+        free(w.sizes);
         return ss_error_set(err, SS_ENOMEM, "engine: out of memory");
+    }
+    w.offsets = w.sizes + R;
     while (w.W < t_end_ms && !atomic_load(&w.stop)) {
         int mode = choose_mode(eng);
         w.windows = EPOCH_WINDOWS;
@@ -249,8 +340,11 @@ int ss__engine_run_windows(ss_engine *eng, double t_end_ms, ss_error *err)
         note_epoch(eng, mode, wall_s() - t0, w.done);
     }
     free(w.merge_pos);
-    /* A failure in the very last window is seen here. */
-    for (unsigned q = 0; q < eng->n_parts && !w.rc; q++)
+    free(w.head);
+    free(w.sizes);
+    /* A failure in the very last window is seen here (one process; with
+     * several, the exchange of the last window agreed on it). */
+    for (unsigned q = 0; !w.ranks && q < eng->n_parts && !w.rc; q++)
         if (eng->parts[q]->failed) {
             w.rc = eng->parts[q]->failed;
             w.rc_t = t_end_ms;
