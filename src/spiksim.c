@@ -49,6 +49,7 @@ typedef struct cli_opts {
     int serve_after;
     long threads;         /* --threads N, -1: not given */
     ss_comm *comm;        /* the ranks of an MPI run (or this process alone) */
+    int verbose_all;      /* -v, on every rank (rank 0 prints) */
     double max_memory_mb; /* --max-memory SIZE, 0: not given */
 } cli_opts;
 
@@ -376,25 +377,30 @@ static void serve_end(ss_server *server, const cli_opts *o, int rc, int status)
 /* A model with [data]: train and test the spiking classifier. */
 static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
 {
-    if (check_outputs(o, err) != SS_OK)
+    int rc = check_outputs(o, err);
+    ss_dataset *ds = rc == SS_OK ? ss_dataset_load(cfg, err) : NULL;
+    if (rc == SS_OK && !ds)
+        rc = err->code;
+    /* Every rank stops together on a bad file, rank 0 saying why. */
+    if ((rc = ss_comm_agree(o->comm, rc, err)) != SS_OK) {
+        ss_dataset_free(ds);
         return fail(err);
-    ss_dataset *ds = ss_dataset_load(cfg, err);
-    if (!ds)
-        return fail(err);
+    }
     install_stop_handlers();
     ss_run_options opt = {.seed = run_seed(cfg, o),
                           .save_path = o->save_path,
                           .load_path = o->load_path,
                           .no_train = o->no_train,
                           .quiet = o->verbosity == 0,
-                          .verbose = o->verbosity > 1,
+                          .verbose = o->verbose_all,
+                          .comm = o->comm,
                           .stop = &stop_requested,
                           .raster_path = o->raster_path,
                           .raster_format = o->raster_format,
                           .raster = o->raster_path ? &o->raster : NULL,
                           .plot_dir = o->plot_dir};
     ss_server *server = serve_start(cfg, o, ds, opt.seed, err);
-    if (o->serve && !server) {
+    if ((rc = ss_comm_agree(o->comm, o->serve && !server ? err->code : SS_OK, err)) != SS_OK) {
         ss_dataset_free(ds);
         return fail(err);
     }
@@ -402,11 +408,12 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
     opt.on_fold_ctx = server;
     ss_results results;
     memset(&results, 0, sizeof results);
-    int rc = ss_run_classifier(cfg, ds, &opt, &results, err);
+    rc = ss_run_classifier(cfg, ds, &opt, &results, err);
     int status = 0;
     if (rc == SS_EINTR) {
-        fprintf(stderr, "spiksim: interrupted: stopped after the current sample%s%s\n",
-                o->save_path ? "; checkpoint saved to " : "", o->save_path ? o->save_path : "");
+        if (cli_rank == 0)
+            fprintf(stderr, "spiksim: interrupted: stopped after the current sample%s%s\n",
+                    o->save_path ? "; checkpoint saved to " : "", o->save_path ? o->save_path : "");
         status = 130;
     } else if (rc != SS_OK) {
         status = fail(err);
@@ -725,6 +732,7 @@ int main(int argc, char **argv)
         return status;
     }
     o.comm = world;
+    o.verbose_all = o.verbosity > 1;
     if (cli_rank != 0)
         quiet_rank(&o); /* rank 0 writes, prints and serves for the run */
     ss_config *cfg = ss_config_load(o.model, o.sets, o.n_sets, &err);

@@ -38,6 +38,10 @@ typedef struct ss_run_options {
     int (*on_fold)(void *ctx, int begin, ss_classifier *c, const ss_split *split,
                    const ss_fold_result *res, ss_error *err);
     void *on_fold_ctx;
+    /* The ranks of an MPI run (NULL: this process alone): every rank calls
+     * ss_run_classifier() with the same options but for its outputs (rank 0
+     * writes); the results are the same on every rank. */
+    ss_comm *comm;
 } ss_run_options;
 
 /* Runs cfg on ds.  results must be freed with ss_results_free() even on

@@ -78,6 +78,12 @@ void ss_learner_end_sample(ss_learner *l);
  * so several threads may call it at once on their own engines. */
 void ss_learner_apply_thresholds(const ss_learner *l, ss_engine *eng);
 
+/* With an engine whose partitions span MPI ranks, each rank learns the
+ * synapses onto its own neurons and their thresholds: this gives every
+ * rank every rank's (a collective: every rank calls it at the same point).
+ * Nothing to do otherwise. */
+int ss_learner_sync(ss_learner *l, ss_comm *comm, ss_error *err);
+
 /* Weights of plastic projections and thresholds, as checkpoint arrays named
  * "projection.NAME.weights" and "layer.NAME.theta_mv". */
 int ss_learner_save(const ss_learner *l, ss_checkpoint *ck, ss_error *err);

@@ -44,6 +44,15 @@ ss_classifier *ss_classifier_alloc(const ss_config *cfg, size_t n_features, size
 ss_classifier *ss_classifier_alloc_threads(const ss_config *cfg, size_t n_features,
                                            size_t n_classes, unsigned long seed, unsigned threads,
                                            ss_error *err);
+/* The same on the ranks of comm (MPI; NULL: this process alone): every rank
+ * calls every function of the classifier in the same order with the same
+ * arguments; passes with plasticity off are split by sample across the
+ * ranks and their results are every rank's, training runs across the ranks
+ * when it is partitioned (docs/parallel.md).  Results are those of one
+ * process. */
+ss_classifier *ss_classifier_alloc_comm(const ss_config *cfg, size_t n_features,
+                                        size_t n_classes, unsigned long seed, unsigned threads,
+                                        ss_comm *comm, ss_error *err);
 void ss_classifier_free(ss_classifier *c);
 /* How a classifier of cfg on net would train: partitions, threads, window
  * ([simulation] partitions, else one per thread when the training windows
@@ -57,7 +66,9 @@ unsigned ss_classifier_threads(const ss_classifier *c);
  * number of threads. */
 void ss_classifier_get_counters(const ss_classifier *c, ss_engine_counters *counters);
 
-/* With a log (-v), each phase ends with a line of per-layer activity. */
+/* With a log (-v), each phase ends with a line of per-layer activity.  With
+ * several MPI ranks every rank calls it (the counts are summed over them),
+ * log NULL on all but rank 0. */
 void ss_classifier_set_log(ss_classifier *c, FILE *log);
 
 ss_network *ss_classifier_network(ss_classifier *c);

@@ -141,12 +141,14 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
     rc = ss_fold_result_reserve(res, (size_t)epochs, n_eps, err);
     ss_classifier *c = NULL;
     if (rc == SS_OK) {
-        c = ss_classifier_alloc(cfg, split->n_features, split->n_classes, opt->seed, err);
+        c = ss_classifier_alloc_comm(cfg, split->n_features, split->n_classes, opt->seed,
+                                     (unsigned)ss_config_int(cfg, "simulation", "threads"),
+                                     opt->comm, err);
         if (!c)
             rc = err ? err->code : SS_ENOMEM;
     }
     if (rc == SS_OK && opt->verbose)
-        ss_classifier_set_log(c, stderr);
+        ss_classifier_set_log(c, ss_comm_rank(opt->comm) == 0 ? stderr : NULL);
     /* learn_epochs beyond the run (a shortened --set train.epochs, say)
      * leaves a layer as it was drawn: say so once. */
     if (rc == SS_OK && first && !opt->quiet && epochs > 0) {

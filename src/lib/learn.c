@@ -762,6 +762,60 @@ int ss_learner_save(const ss_learner *l, ss_checkpoint *ck, ss_error *err)
     return rc;
 }
 
+/* This rank's neurons of a layer, [*first, *end), when its engine's
+ * partitions span the ranks (else the whole layer). */
+static void owned_range(const ss_learner *l, size_t layer, size_t *first, size_t *end)
+{
+    ss_engine_plan plan;
+    ss_engine_get_plan(l->eng, &plan);
+    size_t n = ss_layer_size(ss_network_layer(l->net, layer));
+    *first = 0;
+    *end = n;
+    if (plan.distributed) {
+        *first = ss_block_first(n, plan.first_partition, plan.partitions);
+        *end = ss_block_first(n, plan.first_partition + plan.local_partitions, plan.partitions);
+    }
+}
+
+int ss_learner_sync(ss_learner *l, ss_comm *comm, ss_error *err)
+{
+    ss_engine_plan plan;
+    ss_engine_get_plan(l->eng, &plan);
+    if (!plan.distributed)
+        return SS_OK;
+    /* Each rank learned the synapses onto its own neurons and their
+     * thresholds; the others' copies are stale.  Zero what is not ours and
+     * sum: a value plus zeros is exact. */
+    for (size_t k = 0; k < l->n_projs; k++) {
+        plastic_proj *pp = &l->projs[k];
+        size_t first, end;
+        owned_range(l, pp->to, &first, &end);
+        const uint32_t *target = ss_projection_targets(pp->proj);
+        float *w = ss_projection_weights(pp->proj);
+        size_t n = ss_projection_n_synapses(pp->proj);
+        for (size_t s = 0; s < n; s++)
+            if (target[s] < first || target[s] >= end)
+                w[s] = 0;
+        int rc = ss_comm_sum_f32(comm, w, n, err);
+        if (rc != SS_OK)
+            return rc;
+    }
+    for (size_t i = 0; i < l->n_layers; i++) {
+        layer_state *ls = &l->layers[i];
+        if (!ls->theta_mv)
+            continue;
+        size_t first, end, n = ss_layer_size(ss_network_layer(l->net, i));
+        owned_range(l, i, &first, &end);
+        for (size_t k = 0; k < n; k++)
+            if (k < first || k >= end)
+                ls->theta_mv[k] = 0;
+        int rc = ss_comm_sum_f64(comm, ls->theta_mv, n, err);
+        if (rc != SS_OK)
+            return rc;
+    }
+    return SS_OK;
+}
+
 /* The plastic projection state of p, NULL when it is fixed (or the rule is
  * off). */
 static const plastic_proj *plastic_of(const ss_learner *l, const ss_projection *p)

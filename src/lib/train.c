@@ -51,11 +51,17 @@ struct ss_classifier {
     int label; /* label layer index, -1 when none */
     size_t n_classes;
     double teacher_rate_hz;
-    runner main;               /* training, and every pass with one thread */
-    runner *work;              /* with several threads: one per thread, else NULL */
-    unsigned n_work;           /* threads */
-    ss_pool *pool;             /* the threads of the parallel passes */
+    runner main;     /* training, and every pass with one thread */
+    runner *work;    /* with several threads: one per thread, else NULL */
+    unsigned n_work; /* threads */
+    ss_pool *pool;   /* the threads of the parallel passes */
+    /* MPI: the ranks; the passes with plasticity off are split by sample
+     * across them, and training runs across them when distributed. */
+    ss_comm *comm;
+    int rank, ranks;
+    int distributed;           /* training partitions span the ranks */
     FILE *log;                 /* -v: per-layer activity of each phase */
+    int logging;               /* set_log was called (on every rank alike) */
     uint64_t *layer_mark;      /* layer spike counts at the start of a phase */
     ss_presentation_fn listen; /* rasters, live views */
     void *listen_ctx;
@@ -76,6 +82,7 @@ static uint64_t stream_of(uint64_t what, uint64_t a, uint64_t b)
 void ss_classifier_set_log(ss_classifier *c, FILE *log)
 {
     c->log = log;
+    c->logging = 1; /* NULL on ranks other than 0: they count, rank 0 prints */
 }
 
 void ss_classifier_set_listener(ss_classifier *c, ss_presentation_fn fn, void *ctx)
@@ -91,10 +98,14 @@ void ss_classifier_get_listener(const ss_classifier *c, ss_presentation_fn *fn, 
 }
 
 /* Every engine's counters together: the passes with plasticity off may
- * have run on the threads' engines. */
+ * have run on the threads' engines, and on other ranks.  With several
+ * ranks, a collective (every rank calls it at the same points). */
 static void all_counters(const ss_classifier *c, ss_engine_counters *out)
 {
     ss_engine_get_counters(c->main.eng, out);
+    /* A training engine that every rank runs whole counts once, on rank 0. */
+    if (c->ranks > 1 && !c->distributed && c->rank != 0)
+        memset(out, 0, sizeof *out);
     for (unsigned w = 0; c->work && w < c->n_work; w++) {
         ss_engine_counters k;
         ss_engine_get_counters(c->work[w].eng, &k);
@@ -103,20 +114,31 @@ static void all_counters(const ss_classifier *c, ss_engine_counters *out)
         out->deliveries += k.deliveries;
         out->events += k.events;
     }
+    if (c->ranks > 1) {
+        uint64_t v[4] = {out->spikes, out->syn_events, out->deliveries, out->events};
+        if (ss_comm_sum_u64(c->comm, v, 4, NULL) == SS_OK)
+            *out = (ss_engine_counters){v[0], v[1], v[2], v[3]};
+    }
 }
 
 static uint64_t all_layer_spikes(const ss_classifier *c, size_t layer)
 {
     uint64_t n = ss_engine_layer_spikes(c->main.eng, layer);
+    if (c->ranks > 1 && !c->distributed && c->rank != 0)
+        n = 0;
     for (unsigned w = 0; c->work && w < c->n_work; w++)
         n += ss_engine_layer_spikes(c->work[w].eng, layer);
+    if (c->ranks > 1)
+        ss_comm_sum_u64(c->comm, &n, 1, NULL);
     return n;
 }
 
 /* Starts (n_samples = 0) or ends a logged phase. */
 static void log_phase(ss_classifier *c, const char *phase, size_t n_samples)
 {
-    if (!c->log || !c->layer_mark)
+    /* With several ranks every rank counts (a collective), rank 0 prints:
+     * -v is given to every rank alike. */
+    if (!c->logging || !c->layer_mark)
         return;
     size_t n_layers = ss_network_n_layers(c->net);
     if (n_samples == 0) {
@@ -124,14 +146,17 @@ static void log_phase(ss_classifier *c, const char *phase, size_t n_samples)
             c->layer_mark[i] = all_layer_spikes(c, i);
         return;
     }
-    fprintf(c->log, "spiksim: %s: spikes per neuron and presentation:", phase);
+    if (c->log)
+        fprintf(c->log, "spiksim: %s: spikes per neuron and presentation:", phase);
     for (size_t i = 0; i < n_layers; i++) {
         ss_layer *l = ss_network_layer(c->net, i);
         double d = (double)(all_layer_spikes(c, i) - c->layer_mark[i]);
-        fprintf(c->log, " %s %.2f", ss_layer_name(l),
-                d / (double)n_samples / (double)ss_layer_size(l));
+        if (c->log)
+            fprintf(c->log, " %s %.2f", ss_layer_name(l),
+                    d / (double)n_samples / (double)ss_layer_size(l));
     }
-    fprintf(c->log, "\n");
+    if (c->log)
+        fprintf(c->log, "\n");
 }
 
 static int spike_buf_add(spike_buf *b, size_t layer, size_t neuron, double t)
@@ -288,9 +313,12 @@ ss_classifier *ss_classifier_alloc(const ss_config *cfg, size_t n_features, size
 }
 
 /* The training engine's options: [simulation] partitions when set, else
- * train_threads()'s choice. */
+ * train_threads()'s choice.  With several ranks, training is split across
+ * them only when it is split at all (partitions set, or windows big
+ * enough); otherwise every rank trains the whole network alike, which
+ * gives the same weights with no exchange. */
 static ss_engine_options train_options(const ss_network *net, const ss_config *cfg,
-                                       unsigned long seed, unsigned n_threads)
+                                       unsigned long seed, unsigned n_threads, ss_comm *comm)
 {
     ss_engine_options o = {.seed = seed, .threads = n_threads};
     long parts = ss_config_int(cfg, "simulation", "partitions");
@@ -298,6 +326,8 @@ static ss_engine_options train_options(const ss_network *net, const ss_config *c
         o.partitions = (unsigned)parts;
     else
         o.threads = train_threads(net, n_threads);
+    if (ss_comm_size(comm) > 1 && (parts > 0 || train_threads(net, 2) > 1))
+        o.comm = comm;
     return o;
 }
 
@@ -305,13 +335,20 @@ void ss_classifier_plan(const ss_network *net, const ss_config *cfg, ss_engine_p
 {
     long threads = ss_config_int(cfg, "simulation", "threads");
     ss_engine_options o =
-        train_options(net, cfg, 0, threads > 0 ? (unsigned)threads : ss_pool_online_cpus());
+        train_options(net, cfg, 0, threads > 0 ? (unsigned)threads : ss_pool_online_cpus(), NULL);
     ss_engine_plan_for(net, &o, plan);
 }
 
 ss_classifier *ss_classifier_alloc_threads(const ss_config *cfg, size_t n_features,
                                            size_t n_classes, unsigned long seed, unsigned threads,
                                            ss_error *err)
+{
+    return ss_classifier_alloc_comm(cfg, n_features, n_classes, seed, threads, NULL, err);
+}
+
+ss_classifier *ss_classifier_alloc_comm(const ss_config *cfg, size_t n_features, size_t n_classes,
+                                        unsigned long seed, unsigned threads, ss_comm *comm,
+                                        ss_error *err)
 {
     ss_classifier *c = calloc(1, sizeof *c);
     if (!c) {
@@ -321,6 +358,9 @@ ss_classifier *ss_classifier_alloc_threads(const ss_config *cfg, size_t n_featur
     c->n_classes = n_classes;
     c->label = -1;
     c->seed = seed;
+    c->comm = comm;
+    c->rank = ss_comm_rank(comm);
+    c->ranks = ss_comm_size(comm);
     c->teacher_rate_hz = ss_config_double(cfg, "plasticity", "teacher_rate_hz");
     int rc = ss_encoder_init(&c->enc, cfg, n_features, err);
     if (rc != SS_OK)
@@ -334,13 +374,14 @@ ss_classifier *ss_classifier_alloc_threads(const ss_config *cfg, size_t n_featur
     if (rc != SS_OK)
         goto fail;
     unsigned n_threads = threads ? threads : ss_pool_online_cpus();
-    ss_engine_options opt = train_options(c->net, cfg, seed, n_threads);
+    ss_engine_options opt = train_options(c->net, cfg, seed, n_threads, comm);
+    c->distributed = opt.comm != NULL;
     rc = runner_init(c, &c->main, &opt, err);
     if (rc != SS_OK)
         goto fail;
     /* Passes with plasticity off go sample by sample over the threads, each
      * with its own single-partition engine on the shared weights. */
-    if (n_threads > 1) {
+    if (n_threads > 1 || c->ranks > 1) {
         c->work = calloc(n_threads, sizeof *c->work);
         c->pool = c->work ? ss_pool_alloc(n_threads, err) : NULL;
         if (!c->work || !c->pool) {
@@ -493,11 +534,19 @@ static int present_heard(ss_classifier *c, const double *x, int label, int train
     return rc;
 }
 
-/* ---- passes with plasticity off, spread over threads by sample ---- */
+/* ---- passes with plasticity off, spread over threads and ranks by sample ---- */
+
+/* Before a pass: with training split across ranks, every rank takes the
+ * weights and thresholds the others learned (a collective). */
+static int sync_learned(ss_classifier *c, ss_error *err)
+{
+    return c->distributed ? ss_learner_sync(c->learner, c->comm, err) : SS_OK;
+}
 
 /* A batch of presentations with plasticity off: rows [first, first + n) of
- * x, row i under stream streams(i); the threads take rows in turn.  Each
- * row's prediction, output counts and (when record) spikes land in its
+ * x, row i under stream batch_stream(i).  Of those, this rank takes the
+ * rows k with k % ranks == rank, its threads taking them in turn.  Each
+ * row's prediction, output counts and (when recorded) spikes land in its
  * slot. */
 typedef struct batch {
     ss_classifier *c;
@@ -507,7 +556,6 @@ typedef struct batch {
     const uint64_t *keys; /* queries: the key of each row */
     int *predicted;       /* n */
     unsigned *counts;     /* n x n_classes, or NULL */
-    double *first_ms;     /* n x n_classes, or NULL */
     spike_buf *rec;       /* n, or NULL */
     atomic_size_t next;
 } batch;
@@ -524,7 +572,7 @@ static void batch_thread(void *ctx, unsigned thread)
     runner *r = &c->work[thread];
     size_t nf = c->enc.n_features, nc = c->n_classes;
     for (;;) {
-        size_t k = atomic_fetch_add(&b->next, 1);
+        size_t k = atomic_fetch_add(&b->next, 1) * (size_t)c->ranks + (size_t)c->rank;
         if (k >= b->n || r->rc != SS_OK)
             return;
         size_t i = b->first + k;
@@ -540,25 +588,118 @@ static void batch_thread(void *ctx, unsigned thread)
         b->predicted[k] = p.predicted;
         if (b->counts)
             memcpy(b->counts + k * nc, p.counts, nc * sizeof *b->counts);
-        if (b->first_ms)
-            memcpy(b->first_ms + k * nc, p.first_spike_ms, nc * sizeof *b->first_ms);
     }
 }
 
-/* Runs the batch on the threads; the first error (by thread) into err. */
+/* The rows other ranks ran, onto this one: predictions and counts by a sum
+ * (each row is non-zero on its rank only), recorded spikes gathered on
+ * rank 0, the one whose observers replay them. */
+static int share_batch(ss_classifier *c, batch *b, ss_error *err)
+{
+    size_t nc = b->counts ? c->n_classes : 0, per = 1 + nc;
+    uint64_t *v = calloc(b->n > 0 ? b->n * per : 1, sizeof *v);
+    if (!v)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t k = (size_t)c->rank; k < b->n; k += (size_t)c->ranks) {
+        v[k * per] = (uint64_t)(b->predicted[k] + 1);
+        for (size_t j = 0; j < nc; j++)
+            v[k * per + 1 + j] = b->counts[k * nc + j];
+    }
+    int rc = ss_comm_sum_u64(c->comm, v, b->n * per, err);
+    for (size_t k = 0; rc == SS_OK && k < b->n; k++) {
+        b->predicted[k] = (int)v[k * per] - 1;
+        for (size_t j = 0; j < nc; j++)
+            b->counts[k * nc + j] = (unsigned)v[k * per + 1 + j];
+    }
+    free(v);
+    if (rc != SS_OK || !b->rec)
+        return rc;
+    /* this rank's rows' spikes: k, n, then n (layer, neuron, t) */
+    size_t bytes = 0;
+    for (size_t k = (size_t)c->rank; k < b->n; k += (size_t)c->ranks)
+        bytes += 2 * sizeof(uint64_t) + b->rec[k].n * (2 * sizeof(uint32_t) + sizeof(double));
+    char *out = malloc(bytes ? bytes : 1), *p = out;
+    if (!out)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t k = (size_t)c->rank; k < b->n; k += (size_t)c->ranks) {
+        uint64_t h[2] = {k, b->rec[k].n};
+        memcpy(p, h, sizeof h);
+        p += sizeof h;
+        memcpy(p, b->rec[k].layer, b->rec[k].n * sizeof(uint32_t));
+        p += b->rec[k].n * sizeof(uint32_t);
+        memcpy(p, b->rec[k].neuron, b->rec[k].n * sizeof(uint32_t));
+        p += b->rec[k].n * sizeof(uint32_t);
+        memcpy(p, b->rec[k].t, b->rec[k].n * sizeof(double));
+        p += b->rec[k].n * sizeof(double);
+    }
+    void *in = NULL;
+    size_t cap = 0;
+    size_t *sizes = malloc(2 * (size_t)c->ranks * sizeof *sizes);
+    rc = sizes ? ss_comm_gatherv(c->comm, out, bytes, 0, &in, &cap, sizes, sizes + c->ranks, err)
+               : ss_error_set(err, SS_ENOMEM, "out of memory");
+    free(out);
+    if (rc == SS_OK && c->rank == 0) {
+        size_t total = sizes[c->ranks - 1] + sizes[2 * c->ranks - 1];
+        for (const char *q = in; rc == SS_OK && q < (const char *)in + total;) {
+            uint64_t h[2];
+            memcpy(h, q, sizeof h);
+            q += sizeof h;
+            spike_buf *sb = &b->rec[h[0]];
+            sb->n = 0;
+            const char *lay = q, *neu = q + h[1] * sizeof(uint32_t),
+                       *tt = q + 2 * h[1] * sizeof(uint32_t);
+            for (uint64_t m = 0; m < h[1] && rc == SS_OK; m++) {
+                uint32_t l, nn;
+                double t;
+                memcpy(&l, lay + m * sizeof l, sizeof l);
+                memcpy(&nn, neu + m * sizeof nn, sizeof nn);
+                memcpy(&t, tt + m * sizeof t, sizeof t);
+                rc = spike_buf_add(sb, l, nn, t);
+            }
+            q = tt + h[1] * sizeof(double);
+        }
+    }
+    free(in);
+    free(sizes);
+    return rc;
+}
+
+/* Runs the batch on the threads (and ranks); the first error (by thread,
+ * then agreed by rank) into err. */
 static int run_batch(ss_classifier *c, batch *b, ss_error *err)
 {
     atomic_init(&b->next, 0);
     for (unsigned w = 0; w < c->n_work; w++)
         c->work[w].rc = SS_OK;
     ss_pool_run(c->pool, batch_thread, b);
-    for (unsigned w = 0; w < c->n_work; w++)
+    int rc = SS_OK;
+    for (unsigned w = 0; w < c->n_work && rc == SS_OK; w++)
         if (c->work[w].rc != SS_OK) {
             if (err)
                 *err = c->work[w].err;
-            return c->work[w].rc;
+            rc = c->work[w].rc;
         }
-    return SS_OK;
+    if (c->ranks > 1) {
+        rc = ss_comm_agree(c->comm, rc, err);
+        if (rc == SS_OK)
+            rc = share_batch(c, b, err);
+    }
+    return rc;
+}
+
+/* With several ranks, rank 0's rows (inputs computed elsewhere, such as an
+ * attack's, are then the same on every rank). */
+static int rows_of_rank0(ss_classifier *c, const double *x, size_t n, double **copy, ss_error *err)
+{
+    *copy = NULL;
+    if (c->ranks <= 1)
+        return SS_OK;
+    size_t bytes = n * c->enc.n_features * sizeof **copy;
+    *copy = malloc(bytes ? bytes : 1);
+    if (!*copy)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    memcpy(*copy, x, bytes);
+    return ss_comm_bcast(c->comm, *copy, bytes, 0, err);
 }
 
 /* Rows at a time in a parallel pass: enough to keep every thread busy, few
@@ -571,8 +712,17 @@ static int evaluate_pass(ss_classifier *c, const double *x, const int *y, size_t
 {
     size_t n_features = c->enc.n_features;
     long right = 0;
-    int rc = SS_OK;
     ss_learner_set_enabled(c->learner, 0);
+    double *x0 = NULL;
+    int rc = sync_learned(c, err);
+    if (rc == SS_OK)
+        rc = rows_of_rank0(c, x, n, &x0, err);
+    if (rc != SS_OK) {
+        free(x0);
+        return rc;
+    }
+    if (x0)
+        x = x0;
     log_phase(c, phase, 0);
     if (progress)
         ss_progress_begin(progress, phase, (long)n);
@@ -594,12 +744,15 @@ static int evaluate_pass(ss_classifier *c, const double *x, const int *y, size_t
     } else {
         /* The main engine's observers beyond its readout (a raster, the
          * server) and the listener see every presentation as if it had run
-         * there, in sample order: its spikes are recorded and replayed. */
+         * there, in sample order: its spikes are recorded and replayed (on
+         * rank 0: the others have no such observers). */
         int record = c->listen || ss_engine_n_observers(c->main.eng) > 1;
-        size_t chunk = (size_t)c->n_work * CHUNK_PER_THREAD;
+        if (c->ranks > 1 && ss_comm_bcast(c->comm, &record, sizeof record, 0, err) != SS_OK)
+            rc = err->code;
+        size_t chunk = (size_t)c->n_work * (size_t)c->ranks * CHUNK_PER_THREAD;
         int *pred = malloc(chunk * sizeof *pred);
         spike_buf *rec = record ? calloc(chunk, sizeof *rec) : NULL;
-        if (!pred || (record && !rec))
+        if (rc == SS_OK && (!pred || (record && !rec)))
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
         for (size_t s0 = 0; s0 < n && rc == SS_OK; s0 += chunk) {
             batch b = {.c = c,
@@ -614,7 +767,7 @@ static int evaluate_pass(ss_classifier *c, const double *x, const int *y, size_t
                 size_t s = s0 + k;
                 if (c->listen)
                     c->listen(c->listen_ctx, 1, kind, -1, s, y[s], -1, 0);
-                for (size_t q = 0; rec && q < rec[k].n; q++)
+                for (size_t q = 0; rec && c->rank == 0 && q < rec[k].n; q++)
                     ss_engine_replay_spike(c->main.eng, rec[k].layer[q], rec[k].neuron[q],
                                            rec[k].t[q]);
                 if (c->listen)
@@ -631,6 +784,7 @@ static int evaluate_pass(ss_classifier *c, const double *x, const int *y, size_t
         free(rec);
         free(pred);
     }
+    free(x0);
     if (rc != SS_OK)
         return rc;
     if (progress)
@@ -645,23 +799,36 @@ int ss_classifier_query(ss_classifier *c, const double *x, size_t n, const uint6
 {
     ss_learner_set_enabled(c->learner, 0);
     size_t nf = c->enc.n_features, nc = c->n_classes;
+    double *x0 = NULL;
+    int rc = sync_learned(c, err);
+    if (rc == SS_OK)
+        rc = rows_of_rank0(c, x, n, &x0, err);
+    if (rc != SS_OK) {
+        free(x0);
+        return rc;
+    }
+    if (x0)
+        x = x0;
     if (!c->work) {
         /* Queries are not passes of the run: the listener is not told. */
-        for (size_t i = 0; i < n; i++) {
+        for (size_t i = 0; i < n && rc == SS_OK; i++) {
             ss_presentation p;
-            int rc = present_on(c, &c->main, x + i * nf, -1, 0,
-                                stream_of(STREAM_QUERY, noise_keys[i], 0), &p, err);
+            rc = present_on(c, &c->main, x + i * nf, -1, 0,
+                            stream_of(STREAM_QUERY, noise_keys[i], 0), &p, err);
             if (rc != SS_OK)
-                return rc;
+                break;
             memcpy(counts + i * nc, p.counts, nc * sizeof *counts);
             if (predicted)
                 predicted[i] = p.predicted;
         }
-        return SS_OK;
+        free(x0);
+        return rc;
     }
     int *pred = predicted ? predicted : malloc((n ? n : 1) * sizeof *pred);
-    if (!pred)
+    if (!pred) {
+        free(x0);
         return ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
     batch b = {.c = c,
                .x = x,
                .first = 0,
@@ -670,9 +837,10 @@ int ss_classifier_query(ss_classifier *c, const double *x, size_t n, const uint6
                .keys = noise_keys,
                .predicted = pred,
                .counts = counts};
-    int rc = run_batch(c, &b, err);
+    rc = run_batch(c, &b, err);
     if (pred != predicted)
         free(pred);
+    free(x0);
     return rc;
 }
 
@@ -741,7 +909,10 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
             fold->samples_presented++;
             if (progress)
                 ss_progress_update(progress, (long)s + 1, (double)right / (double)(s + 1));
-            if (rc == SS_OK && stop && *stop)
+            int stopping = stop && *stop;
+            if (c->ranks > 1) /* one rank's signal stops all after the same sample */
+                stopping = ss_comm_agree(c->comm, stopping ? SS_EINTR : SS_OK, NULL) != SS_OK;
+            if (rc == SS_OK && stopping)
                 rc = ss_error_set(err, SS_EINTR, "interrupted");
         }
         if (progress)
@@ -765,6 +936,10 @@ int ss_classifier_train(ss_classifier *c, const ss_config *cfg, const ss_split *
     ss_learner_set_enabled(c->learner, 0);
     fold->train_s = ss_now_s() - t_start;
     free(order);
+    /* What every rank learned, on every rank (an interrupted run saves it). */
+    int src = sync_learned(c, rc == SS_OK ? err : NULL);
+    if (rc == SS_OK)
+        rc = src;
     if (rc != SS_OK)
         return rc;
     double t_test = ss_now_s();
