@@ -2,7 +2,7 @@
  * potential lies above threshold), B only through A's synapse.  Prints every
  * spike and exits 1 if B never fired.
  *
- *     cc two_neurons.c $(pkg-config --cflags --libs spiksim gsl) */
+ *     cc two_neurons.c $(pkg-config --cflags --libs spiksim) */
 #include <spiksim/engine.h>
 #include <spiksim/network.h>
 

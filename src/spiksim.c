@@ -51,6 +51,7 @@ typedef struct cli_opts {
     ss_comm *comm;        /* the ranks of an MPI run (or this process alone) */
     int verbose_all;      /* -v, on every rank (rank 0 prints) */
     double max_memory_mb; /* --max-memory SIZE, 0: not given */
+    FILE *text_out; /* the results as text: stdout, or stderr when an output takes stdout */
 } cli_opts;
 
 /* Set by SIGINT/SIGTERM; the run stops after the current sample. */
@@ -79,13 +80,16 @@ static const char usage_text[] =
     "      --max-memory SIZE        refuse a network estimated to need more than SIZE\n"
     "                               bytes (K, M, G or T suffix; default: the\n"
     "                               machine's memory)\n"
-    "      --json FILE              write the results as JSON to FILE\n"
+
+    "      --json FILE              write the results as JSON to FILE ('-':\n"
+    "                               standard output)\n"
     "      --save FILE              save the trained network (weights, thresholds,\n"
     "                               shape) to a checkpoint FILE\n"
     "      --load FILE              start from a checkpoint saved by --save\n"
     "      --no-train               skip training: test the loaded network\n"
     "      --raster FILE            write recorded spikes to FILE (.csv, .bin, .png,\n"
-    "                               .svg or .pdf; see spiksim-raster(5))\n"
+    "                               .svg or .pdf; see spiksim-raster(5); '-': CSV\n"
+    "                               on standard output)\n"
     "      --raster-format FORMAT   csv, bin, png, svg or pdf (default: from FILE)\n"
     "      --raster-layers LIST     record only these layers (comma-separated)\n"
     "      --raster-samples SPEC    which presentations: all, N, train, test,\n"
@@ -298,8 +302,11 @@ static int parse_args(int argc, char **argv, cli_opts *o)
     if (o->serve_after && !o->serve)
         return usage_error("%s", "--serve-after needs --serve [ADDR:]PORT");
     if (o->raster_path) {
+        /* "-" has no extension: standard output takes CSV unless told. */
         int rc = o->raster_format_name
                      ? ss_raster_format_parse(o->raster_format_name, &o->raster_format, &err)
+                 : strcmp(o->raster_path, "-") == 0
+                     ? ss_raster_format_parse("csv", &o->raster_format, &err)
                      : ss_raster_format_from_path(o->raster_path, &o->raster_format, &err);
         if (rc != SS_OK)
             return usage_error("%s", err.msg);
@@ -324,13 +331,35 @@ static int fail(const ss_error *err)
     return ss_error_exit_status(err->code);
 }
 
-/* Every output path must be writable before any simulation starts. */
-static int check_outputs(const cli_opts *o, ss_error *err)
+/* Every output path is checked before any simulation starts, so that a
+ * run never fails at its end for a reason known at its start (atomic.h).
+ * "-" is standard output for --json and --raster; only one output may take
+ * it, and the text results then go to stderr. */
+static int check_outputs(cli_opts *o, ss_error *err)
 {
-    const char *paths[] = {o->json_path, o->raster_path, o->save_path};
-    for (size_t i = 0; i < sizeof paths / sizeof paths[0]; i++)
-        if (paths[i] && ss_atomic_file_check_writable(paths[i], err) != SS_OK)
+    const struct {
+        const char *path, *flag;
+        unsigned flags;
+    } outs[] = {
+        {o->json_path, "--json", SS_OUTPUT_STDOUT_OK},
+        {o->raster_path, "--raster", SS_OUTPUT_STDOUT_OK},
+        {o->save_path, "--save", 0},
+    };
+    const char *on_stdout = NULL;
+    for (size_t i = 0; i < sizeof outs / sizeof outs[0]; i++) {
+        if (!outs[i].path)
+            continue;
+        if (ss_output_check(outs[i].path, outs[i].flag, outs[i].flags, err) != SS_OK)
             return err->code;
+        if (!ss_output_is_stdout(outs[i].path))
+            continue;
+        if (on_stdout)
+            return ss_error_set(err, SS_EUSAGE, "%s and %s both write to standard output",
+                                on_stdout, outs[i].flag);
+        on_stdout = outs[i].flag;
+    }
+    if (on_stdout)
+        o->text_out = stderr;
     if (o->plot_dir && ss_plot_dir_check(o->plot_dir, err) != SS_OK)
         return err->code;
     return SS_OK;
@@ -374,8 +403,32 @@ static void serve_end(ss_server *server, const cli_opts *o, int rc, int status)
     ss_server_free(server);
 }
 
+/* An interrupted classifier run (SIGINT, SIGTERM) says what it left: the
+ * checkpoint of what was learned so far is saved (experiment.h), the
+ * results, raster and pictures are not (the run did not finish). */
+static void report_interrupted(const cli_opts *o)
+{
+    fprintf(stderr, "spiksim: interrupted: stopped after the current sample");
+    if (o->save_path && !o->no_train)
+        fprintf(stderr, "; written: --save %s (the network as trained so far)", o->save_path);
+    const struct {
+        const char *flag, *path;
+    } lost[] = {{"--save", o->save_path && o->no_train ? o->save_path : NULL},
+                {"--json", o->json_path},
+                {"--raster", o->raster_path},
+                {"--plot-dir", o->plot_dir}};
+    const char *sep = "; not written (the run did not finish): ";
+    for (size_t i = 0; i < sizeof lost / sizeof lost[0]; i++) {
+        if (!lost[i].path)
+            continue;
+        fprintf(stderr, "%s%s %s", sep, lost[i].flag, lost[i].path);
+        sep = ", ";
+    }
+    fputc('\n', stderr);
+}
+
 /* A model with [data]: train and test the spiking classifier. */
-static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
+static int run_classify(const ss_config *cfg, cli_opts *o, ss_error *err)
 {
     int rc = check_outputs(o, err);
     ss_dataset *ds = rc == SS_OK ? ss_dataset_load(cfg, err) : NULL;
@@ -412,14 +465,13 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
     int status = 0;
     if (rc == SS_EINTR) {
         if (cli_rank == 0)
-            fprintf(stderr, "spiksim: interrupted: stopped after the current sample%s%s\n",
-                    o->save_path ? "; checkpoint saved to " : "", o->save_path ? o->save_path : "");
+            report_interrupted(o);
         status = 130;
     } else if (rc != SS_OK) {
         status = fail(err);
     } else {
         if (o->verbosity > 0)
-            ss_results_print(&results, stdout);
+            ss_results_print(&results, o->text_out);
         if (o->json_path && ss_results_write_json(&results, o->json_path, err) != SS_OK)
             status = fail(err);
     }
@@ -429,32 +481,35 @@ static int run_classify(const ss_config *cfg, const cli_opts *o, ss_error *err)
     return status;
 }
 
-static void print_run_stats(const ss_run_stats *st)
+static void print_run_stats(const ss_run_stats *st, FILE *out)
 {
-    printf("simulated %.1f ms%s, seed %lu: %llu spikes, %llu synaptic events\n", st->duration_ms,
-           st->interrupted ? " (interrupted: cut short)" : "", st->seed,
-           (unsigned long long)st->spikes, (unsigned long long)st->syn_events);
+    fprintf(out, "simulated %.1f ms%s, seed %lu: %llu spikes, %llu synaptic events\n",
+            st->duration_ms, st->interrupted ? " (interrupted: cut short)" : "", st->seed,
+            (unsigned long long)st->spikes, (unsigned long long)st->syn_events);
     for (size_t i = 0; i < st->n_layers; i++) {
         const ss_layer_stats *l = &st->layers[i];
-        printf("  %-12s %-10s %8zu neurons  %8.2f Hz  ISI CV %.3f\n", l->name, l->type, l->size,
-               l->rate_hz, l->cv_isi);
+        fprintf(out, "  %-12s %-10s %8zu neurons  %8.2f Hz  ISI CV %.3f\n", l->name, l->type,
+                l->size, l->rate_hz, l->cv_isi);
     }
-    printf("  synapses %zu (%.2f bytes/synapse); build %.3f s, run %.3f s, %.3g synaptic "
-           "events/s\n",
-           st->net.n_synapses, st->net.bytes_per_synapse, st->build_s, st->run_s,
-           st->syn_events_per_s);
+    fprintf(out,
+            "  synapses %zu (%.2f bytes/synapse); build %.3f s, run %.3f s, %.3g synaptic "
+            "events/s\n",
+            st->net.n_synapses, st->net.bytes_per_synapse, st->build_s, st->run_s,
+            st->syn_events_per_s);
     if (st->plan.ranks > 1)
-        printf("  ranks %u (%s): memory per rank %.1f MiB estimated, %.1f MiB peak resident "
-               "(largest rank)\n",
-               st->plan.ranks,
-               st->plan.distributed ? "the network split" : "each the whole network",
-               (double)st->rank_bytes_max / (1024.0 * 1024.0), st->rss_mib_max);
-    printf("  partitions %u on %u thread%s%s, window ", st->plan.partitions, st->plan.threads,
-           st->plan.threads == 1 ? "" : "s", st->plan.ranks > 1 ? " per rank" : "");
+        fprintf(out,
+                "  ranks %u (%s): memory per rank %.1f MiB estimated, %.1f MiB peak resident "
+                "(largest rank)\n",
+                st->plan.ranks,
+                st->plan.distributed ? "the network split" : "each the whole network",
+                (double)st->rank_bytes_max / (1024.0 * 1024.0), st->rss_mib_max);
+    fprintf(out, "  partitions %u on %u thread%s%s, window ", st->plan.partitions,
+            st->plan.threads, st->plan.threads == 1 ? "" : "s",
+            st->plan.ranks > 1 ? " per rank" : "");
     if (isinf(st->plan.window_ms))
-        printf("none\n");
+        fprintf(out, "none\n");
     else
-        printf("%g ms\n", st->plan.window_ms);
+        fprintf(out, "%g ms\n", st->plan.window_ms);
 }
 
 /* Free-running results as JSON: the run's figures and per-layer rates. */
@@ -566,7 +621,7 @@ static int attach_capture(void *ctx, ss_network *net, ss_engine *eng, ss_error *
 }
 
 /* A model without [data] (bench4, say): simulate duration_ms and report. */
-static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
+static int run_free(const ss_config *cfg, cli_opts *o, ss_error *err)
 {
     int rc = SS_OK;
     if (o->save_path || o->load_path)
@@ -609,7 +664,7 @@ static int run_free(const ss_config *cfg, const cli_opts *o, ss_error *err)
         status = fail(err);
     } else {
         if (o->verbosity > 0)
-            print_run_stats(&st);
+            print_run_stats(&st, o->text_out);
         if (o->json_path && write_run_json(cfg, &st, o->json_path, err) != SS_OK)
             status = fail(err);
     }
@@ -725,6 +780,7 @@ int main(int argc, char **argv)
     }
     cli_rank = ss_comm_rank(world);
     cli_opts o = {0};
+    o.text_out = stdout;
     int status = parse_args(argc, argv, &o);
     if (status >= 0) {
         free(o.sets);

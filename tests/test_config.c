@@ -234,6 +234,56 @@ static void test_paths(void)
     ss_config_free(cfg);
 }
 
+/* --set values and keys are taken whole, however long: a value of 600
+ * characters is the number it spells (cutting it at 511 made it another),
+ * and the error for a long one still ends with its reason. */
+static void test_set_long_values(void)
+{
+    const char *path = ss_test_write("setlong.ini", good_model);
+    size_t n = 600;
+    char *set = malloc(n + 32);
+    strcpy(set, "layer.out.size=");
+    size_t at = strlen(set);
+    memset(set + at, '0', n);
+    strcpy(set + at + n, "7");
+    const char *sets[] = {set};
+    ss_error err;
+    ss_config *cfg = ss_config_load(path, sets, 1, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_EQUAL(ss_config_int(cfg, "layer.out", "size"), 7);
+    ss_config_free(cfg);
+    set[at] = 'x';
+    cfg = ss_config_load(path, sets, 1, &err);
+    CU_ASSERT_PTR_NULL(cfg);
+    const char *tail = "007' is not a whole number";
+    size_t len = strlen(err.msg);
+    CU_ASSERT_TRUE(len > strlen(tail) && strcmp(err.msg + len - strlen(tail), tail) == 0);
+    CU_ASSERT_EQUAL(strncmp(err.msg, "--set layer.out.size=x000", 25), 0);
+    free(set);
+}
+
+/* A UTF-8 byte-order mark before the first line is not part of it. */
+static void test_bom(void)
+{
+    /* good_model without its comment line: the header comes first. */
+    const char *model = strchr(good_model, '\n') + 1;
+    size_t n = strlen(model);
+    char *text = malloc(n + 4);
+    memcpy(text, "\xEF\xBB\xBF", 3);
+    memcpy(text + 3, model, n + 1);
+    ss_error err;
+    ss_config *cfg = ss_config_load(ss_test_write("bom.ini", text), NULL, 0, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_EQUAL(ss_config_int(cfg, "simulation", "seed"), 7);
+    ss_config_free(cfg);
+    /* Only at the very start: elsewhere those bytes are what they are. */
+    strcpy(text, "[simulation]\n\xEF\xBB\xBFseed = 7\n");
+    cfg = ss_config_load(ss_test_write("bom2.ini", text), NULL, 0, &err);
+    CU_ASSERT_PTR_NULL(cfg);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "bom2.ini:2: unknown key"));
+    free(text);
+}
+
 static void test_table_consistent(void)
 {
     size_t n_keys, n_secs;
@@ -274,6 +324,8 @@ int main(void)
         {"syntax errors", test_syntax},
         {"file not found", test_file_not_found},
         {"--set overrides", test_set},
+        {"--set values of any length", test_set_long_values},
+        {"UTF-8 byte-order mark", test_bom},
         {"path resolution", test_paths},
         {"key table consistent", test_table_consistent},
         {NULL, NULL},

@@ -262,6 +262,11 @@ static void test_iris_clip_and_constant(void)
     CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
     CU_ASSERT_EQUAL(ss_dataset_size(ds), 6);
     ss_split *s;
+    /* The file holds no virginica: a run of all three classes is refused. */
+    CU_ASSERT_EQUAL(ss_dataset_split(ds, 0, 0, 0, &s, &err), SS_EDATA);
+    expect_error(&err, SS_EDATA, "clip.csv: class 'virginica' has no training sample in fold 0",
+                 NULL);
+    CU_ASSERT_EQUAL_FATAL(ss_dataset_select_classes(ds, "setosa,versicolor", &err), SS_OK);
     CU_ASSERT_EQUAL_FATAL(ss_dataset_split(ds, 0, 0, 0, &s, &err), SS_OK);
     CU_ASSERT_EQUAL_FATAL(s->n_test, 2);
     CU_ASSERT_EQUAL(s->test_index[0], 0);
@@ -408,10 +413,10 @@ static void test_iris_no_rows_nul_missing(void)
     CU_ASSERT_PTR_NULL(ss_dataset_load_iris(path, &err));
     expect_error(&err, SS_EDATA, ":2: NUL byte", NULL);
     CU_ASSERT_PTR_NULL(ss_dataset_load_iris(ss_test_tmp("no-such-file.csv"), &err));
-    expect_error(&err, SS_EDATA, "no-such-file.csv: cannot open: No such file", NULL);
+    expect_error(&err, SS_EDATA, "no-such-file.csv: cannot open data file: No such file", NULL);
     CU_ASSERT_EQUAL(ss_error_exit_status(err.code), 2);
     CU_ASSERT_PTR_NULL(ss_dataset_load_iris(ss_test_tmp(""), &err));
-    expect_error(&err, SS_EDATA, "cannot read: Is a directory", NULL);
+    expect_error(&err, SS_EDATA, "cannot open data file: it is a directory", NULL);
 }
 
 /* --------------------------------------------------------------- MNIST */
@@ -529,6 +534,12 @@ static void test_mnist_official(void)
     CU_ASSERT_TRUE(ss_dataset_is_official(ds));
     CU_ASSERT_EQUAL(ss_dataset_size(ds), 425);
     ss_split *s;
+    /* File order: the first 50 training images are 0s and 1s only, so a
+     * run of all ten digits would never see a 2. */
+    CU_ASSERT_EQUAL(ss_dataset_split(ds, 0, 50, 0, &s, &err), SS_EDATA);
+    expect_error(&err, SS_EDATA, "class '2' has no training sample in the first 50 (max_train)",
+                 NULL);
+    CU_ASSERT_EQUAL_FATAL(ss_dataset_select_classes(ds, "0,1", &err), SS_OK);
     CU_ASSERT_EQUAL_FATAL(ss_dataset_split(ds, 0, 50, 0, &s, &err), SS_OK);
     CU_ASSERT_EQUAL(s->n_train, 50);
     CU_ASSERT_EQUAL(s->n_test, 25);

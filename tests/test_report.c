@@ -119,6 +119,22 @@ static void test_json_writer(void)
     free(text);
 }
 
+/* Names come from data files (an IRIS species column): the JSON stays valid
+ * UTF-8, valid characters as they are, stray bytes as U+FFFD. */
+static void test_json_writer_utf8(void)
+{
+    const char *path = ss_test_tmp("writer-utf8.json");
+    FILE *fp = fopen(path, "w");
+    ss_json j;
+    ss_json_init(&j, fp, 0);
+    ss_json_string(&j, "caf\xC3\xA9 \xFF \xE2\x82 \xED\xA0\x80 \xF0\x9F\x8C\xB8");
+    fclose(fp);
+    char *text = ss_test_read(path, NULL);
+    CU_ASSERT_STRING_EQUAL(text, "\"caf\xC3\xA9 \xEF\xBF\xBD \xEF\xBF\xBD\xEF\xBF\xBD "
+                                 "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD \xF0\x9F\x8C\xB8\"");
+    free(text);
+}
+
 int main(void)
 {
     static const ss_test_case cases[] = {
@@ -126,6 +142,7 @@ int main(void)
         {"text summary", test_text},
         {"json results", test_json},
         {"json writer escaping and nesting", test_json_writer},
+        {"json writer: invalid UTF-8", test_json_writer_utf8},
         {NULL, NULL},
     };
     CU_initialize_registry();

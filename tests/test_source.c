@@ -54,7 +54,12 @@ static void test_spike_file(void)
     expect_file_error("1,0\n1,x\n", SS_EDATA, "spikes.csv:2: expected");
     expect_file_error("1,0\n1,0\n", SS_EDATA, "spikes.csv:2: neuron 0 spikes twice");
     expect_file_error("nan,0\n", SS_EDATA, "spikes.csv:1:");
-    CU_ASSERT_EQUAL(ss_spike_file_read("/nonexistent/x.csv", 3, &st, &err), SS_EIO);
+    /* A spike file the model names but that cannot be read is bad input
+     * (exit status 2), and the message says why. */
+    CU_ASSERT_EQUAL(ss_spike_file_read("/nonexistent/x.csv", 3, &st, &err), SS_EDATA);
+    CU_ASSERT(strstr(err.msg, "/nonexistent/x.csv: cannot open spike file: No such file") != NULL);
+    CU_ASSERT_EQUAL(ss_spike_file_read(ss_test_tmp(""), 3, &st, &err), SS_EDATA);
+    CU_ASSERT(strstr(err.msg, "cannot open spike file: it is a directory") != NULL);
 
     const double at[2] = {1, 0.5};
     const uint32_t an[2] = {0, 0};

@@ -25,6 +25,9 @@ enum {
     SS_EINTR = -7     /* interrupted by a signal */
 };
 
+/* The message buffer.  A longer message is formatted in full and stored
+ * with its middle cut out ("[... N bytes cut ...]"): its start (FILE:LINE)
+ * and its end (usually the reason) are always kept. */
 #define SS_ERROR_MSG_MAX 1024
 
 typedef struct ss_error {
@@ -39,6 +42,9 @@ int ss_error_set(ss_error *err, int code, const char *fmt, ...)
 /* Same, prefixed with "file:line: " (line <= 0 leaves the line out). */
 int ss_error_set_at(ss_error *err, int code, const char *file, long line, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
+
+/* The va_list form, with an optional prefix (NULL: none) put in front. */
+int ss_error_vset(ss_error *err, int code, const char *prefix, const char *fmt, va_list ap);
 
 void ss_error_clear(ss_error *err);
 

@@ -1,8 +1,9 @@
-/* A small streaming JSON writer for reports and the HTTP API.
+/* A small streaming JSON writer for the reports (--json).
  *
- * Written by hand because the output is small and flat and none of the
- * project's dependencies writes JSON; it handles commas, nesting and string
- * escaping so callers cannot produce invalid JSON by accident.
+ * It handles commas, nesting and string escaping so callers cannot produce
+ * invalid JSON by accident; strings that are not valid UTF-8 are written
+ * with U+FFFD in place of the stray bytes.  (The HTTP server's JSON goes
+ * through jansson; see json.c for why the report keeps this writer.)
  */
 #ifndef SPIKSIM_JSON_H
 #define SPIKSIM_JSON_H

@@ -47,6 +47,7 @@ typedef struct ss_server_options {
 
 /* Limits (docs/server.md). */
 #define SS_SERVER_MAX_BODY_BYTES (1024 * 1024)     /* POST bodies; larger: 413 */
+#define SS_SERVER_MAX_HEAD_BYTES (64 * 1024)       /* request line and headers; larger: 431 */
 #define SS_SERVER_CLIENT_BUFFER_BYTES (512 * 1024) /* per SSE client, unsent */
 #define SS_SERVER_MAX_SSE_CLIENTS 256              /* more: 503 */
 #define SS_SERVER_BATCH_MAX_SPIKES 20000           /* per batch; the rest counted */

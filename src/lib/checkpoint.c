@@ -2,6 +2,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include <spiksim/checkpoint.h>
 
+#include "infile.h"
+
 #include <spiksim/atomic.h>
 
 #include <errno.h>
@@ -185,11 +187,9 @@ static int get_le(reader *r, size_t n_bytes, uint64_t *v)
 
 static unsigned char *slurp(const char *path, size_t *size, ss_error *err)
 {
-    FILE *fp = fopen(path, "rb");
-    if (!fp) {
-        ss_error_set(err, SS_EDATA, "%s: cannot open checkpoint: %s", path, strerror(errno));
+    FILE *fp = ss__input_open(path, "checkpoint", "rb", err);
+    if (!fp)
         return NULL;
-    }
     size_t cap = 1 << 16, n = 0;
     unsigned char *buf = malloc(cap);
     while (buf) {
@@ -205,7 +205,7 @@ static unsigned char *slurp(const char *path, size_t *size, ss_error *err)
         buf = bigger;
         cap *= 2;
     }
-    int failed = ferror(fp);
+    int failed = ferror(fp), saved_errno = errno;
     fclose(fp);
     if (!buf) {
         ss_error_set(err, SS_ENOMEM, "%s: out of memory", path);
@@ -213,7 +213,7 @@ static unsigned char *slurp(const char *path, size_t *size, ss_error *err)
     }
     if (failed) {
         free(buf);
-        ss_error_set(err, SS_EDATA, "%s: read error", path);
+        ss__input_read_error(path, "checkpoint", saved_errno, err);
         return NULL;
     }
     *size = n;

@@ -181,15 +181,24 @@ static int fail(ss_config *cfg, const char *set_arg, long line, int code, const 
     if (cfg->failed)
         return code; /* keep the first error: later ones are often its echo */
     cfg->failed = 1;
-    char msg[SS_ERROR_MSG_MAX];
+    /* The prefix is as long as the user made it (a --set value, a path):
+     * allocated, and the message formatted in full by ss_error_vset. */
+    const char *what = set_arg ? set_arg : cfg->file;
+    size_t n = strlen(what) + 32;
+    char *prefix = malloc(n);
+    if (prefix) {
+        if (set_arg)
+            snprintf(prefix, n, "--set %s: ", set_arg);
+        else if (line > 0)
+            snprintf(prefix, n, "%s:%ld: ", cfg->file, line);
+        else
+            snprintf(prefix, n, "%s: ", cfg->file);
+    }
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
+    ss_error_vset(cfg->err, code, prefix ? prefix : "", fmt, ap);
     va_end(ap);
-    if (set_arg)
-        ss_error_set(cfg->err, code, "--set %s: %s", set_arg, msg);
-    else
-        ss_error_set_at(cfg->err, code, cfg->file, line, "%s", msg);
+    free(prefix);
     return code;
 }
 
@@ -371,9 +380,9 @@ static const ss_section_spec *check_section_name(ss_config *cfg, const char *ful
         const char *cands[32];
         for (size_t i = 0; i < n && i < 32; i++)
             cands[i] = specs[i].name;
-        char word[128];
-        snprintf(word, sizeof word, "%.*s", (int)kind_len, full);
-        const char *hint = closest(word, cands, n < 32 ? n : 32);
+        char *word = strndup(full, kind_len);
+        const char *hint = word ? closest(word, cands, n < 32 ? n : 32) : NULL;
+        free(word);
         const ss_section_spec *hk = hint ? find_kind(hint, strlen(hint)) : NULL;
         if (hk)
             fail(cfg, set_arg, line, SS_ECONFIG, "unknown section [%s] (did you mean [%s%s]?)",
@@ -451,14 +460,21 @@ static char *read_line(char *str, int num, void *stream)
         return str;
     }
     size_t skip = 0;
+    /* A UTF-8 byte-order mark (editors on some systems write one) is not
+     * part of the first line. */
+    if (cfg->line == 1 && len >= 3 && memcmp(str, "\xEF\xBB\xBF", 3) == 0)
+        skip = 3;
     while (str[skip] == ' ' || str[skip] == '\t')
         skip++;
     memmove(str, str + skip, len - skip + 1);
     if (str[0] == '[') {
-        char copy[512];
-        snprintf(copy, sizeof copy, "%s", str);
+        char *copy = strdup(str);
         cfg->cur = NULL;
-        open_section(cfg, copy);
+        if (copy)
+            open_section(cfg, copy);
+        else
+            fail(cfg, NULL, cfg->line, SS_ENOMEM, "out of memory");
+        free(copy);
     }
     return str;
 }
@@ -473,9 +489,12 @@ static int on_key(void *user, const char *section_name, const char *key, const c
         fail(cfg, NULL, cfg->line, SS_ECONFIG, "key '%s' outside any section", key);
         return 1;
     }
-    char vbuf[512];
-    snprintf(vbuf, sizeof vbuf, "%s", value);
-    assign_key(cfg, cfg->cur, key, trim(vbuf), cfg->line, NULL);
+    char *copy = strdup(value);
+    if (copy)
+        assign_key(cfg, cfg->cur, key, trim(copy), cfg->line, NULL);
+    else
+        fail(cfg, NULL, cfg->line, SS_ENOMEM, "out of memory");
+    free(copy);
     return 1;
 }
 
@@ -488,27 +507,44 @@ int ss_config_set(ss_config *cfg, const char *assignment, ss_error *err)
     const char *eq = strchr(assignment, '=');
     if (!eq)
         return fail(cfg, assignment, 0, SS_EUSAGE, "expected SECTION.KEY=VALUE");
-    char lhs[256], value[512];
-    snprintf(lhs, sizeof lhs, "%.*s", (int)(eq - assignment), assignment);
-    snprintf(value, sizeof value, "%s", eq + 1);
+    /* Copies as long as the argument: a value is never cut short. */
+    char *lhs = strndup(assignment, (size_t)(eq - assignment));
+    char *value = strdup(eq + 1);
+    int rc;
+    if (!lhs || !value) {
+        rc = fail(cfg, assignment, 0, SS_ENOMEM, "out of memory");
+        goto done;
+    }
     char *left = trim(lhs);
     char *dot = strrchr(left, '.');
-    if (!dot || dot == left || dot[1] == '\0')
-        return fail(cfg, assignment, 0, SS_EUSAGE,
-                    "expected SECTION.KEY=VALUE (the last dot separates the key)");
+    if (!dot || dot == left || dot[1] == '\0') {
+        rc = fail(cfg, assignment, 0, SS_EUSAGE,
+                  "expected SECTION.KEY=VALUE (the last dot separates the key)");
+        goto done;
+    }
     *dot = '\0';
     const char *full = left, *key = dot + 1;
     const ss_section_spec *kind = check_section_name(cfg, full, 0, assignment);
-    if (!kind)
-        return SS_ECONFIG;
+    if (!kind) {
+        rc = SS_ECONFIG;
+        goto done;
+    }
     section *sec = find_section(cfg, full);
-    if (!sec && !(sec = add_section(cfg, kind, full)))
-        return fail(cfg, assignment, 0, SS_ENOMEM, "out of memory");
-    if (!sec->present && kind->named)
+    if (!sec && !(sec = add_section(cfg, kind, full))) {
+        rc = fail(cfg, assignment, 0, SS_ENOMEM, "out of memory");
+        goto done;
+    }
+    if (!sec->present && kind->named) {
         /* A named section must exist in the file: a --set cannot invent a layer. */
-        return fail(cfg, assignment, 0, SS_ECONFIG, "no section [%s] in %s", full, cfg->file);
+        rc = fail(cfg, assignment, 0, SS_ECONFIG, "no section [%s] in %s", full, cfg->file);
+        goto done;
+    }
     sec->present = 1;
-    return assign_key(cfg, sec, key, trim(value), 0, assignment);
+    rc = assign_key(cfg, sec, key, trim(value), 0, assignment);
+done:
+    free(lhs);
+    free(value);
+    return rc;
 }
 
 /* Fills defaults and checks required keys once everything is read. */
@@ -695,16 +731,24 @@ int ss_config_error(const ss_config *cfg, ss_error *err, const char *sec_name, c
                     const char *fmt, ...)
 {
     const entry *e = lookup(cfg, sec_name, key, (ss_key_type)-1);
-    char msg[SS_ERROR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    if (e->set_arg)
-        return ss_error_set(err, SS_ECONFIG, "--set %s: %s", e->set_arg, msg);
     const section *sec = find_section(cfg, sec_name);
     long line = e->line ? e->line : sec->line;
-    return ss_error_set_at(err, SS_ECONFIG, cfg->file, line, "[%s] %s: %s", sec_name, key, msg);
+    size_t n = strlen(e->set_arg ? e->set_arg : cfg->file) + strlen(sec_name) + strlen(key) + 48;
+    char *prefix = malloc(n);
+    if (prefix) {
+        if (e->set_arg)
+            snprintf(prefix, n, "--set %s: ", e->set_arg);
+        else if (line > 0)
+            snprintf(prefix, n, "%s:%ld: [%s] %s: ", cfg->file, line, sec_name, key);
+        else
+            snprintf(prefix, n, "%s: [%s] %s: ", cfg->file, sec_name, key);
+    }
+    va_list ap;
+    va_start(ap, fmt);
+    int rc = ss_error_vset(err, SS_ECONFIG, prefix ? prefix : "", fmt, ap);
+    va_end(ap);
+    free(prefix);
+    return rc;
 }
 
 char *ss_config_path(const ss_config *cfg, const char *section, const char *key, ss_error *err)

@@ -4,6 +4,7 @@
  * dataset_config.c. */
 #define _POSIX_C_SOURCE 200809L
 #include "dataset_internal.h"
+#include "infile.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -84,6 +85,8 @@ int ss__read_file(const char *path, unsigned char **data, size_t *len, ss_error 
 {
     *data = NULL;
     *len = 0;
+    if (ss__input_check(path, "data file", err) != SS_OK)
+        return SS_EDATA;
     errno = 0;
     gzFile gz = gzopen(path, "rb");
     if (!gz)

@@ -88,6 +88,36 @@ static int check_sizes(const ss_dataset *ds, int fold, size_t n_train, size_t n_
     return SS_OK;
 }
 
+/* Every class of the run needs a training sample: a class with none would
+ * still get output neurons, never be learned, and show as 0 % (an IRIS file
+ * holding one species used to run and report "3 classes"). */
+static int check_classes(const ss_dataset *ds, int fold, const pick *train, size_t n_train,
+                         size_t max_train, ss_error *err)
+{
+    size_t *count = calloc(ds->n_classes ? ds->n_classes : 1, sizeof *count);
+    if (!count)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    for (size_t i = 0; i < n_train; i++)
+        count[train[i].label]++;
+    int rc = SS_OK;
+    for (size_t c = 0; c < ds->n_classes && rc == SS_OK; c++) {
+        if (count[c])
+            continue;
+        if (n_train < part_size(ds, fold, 0, 0) && max_train)
+            rc = ss_error_set(err, SS_EDATA,
+                              "%s: class '%s' has no training sample in the first %zu "
+                              "(max_train) of fold %d: raise max_train",
+                              ds->source, ss_dataset_class_name(ds, c), max_train, fold);
+        else
+            rc = ss_error_set(err, SS_EDATA,
+                              "%s: class '%s' has no training sample in fold %d: every class "
+                              "of the run needs one (see [data] classes)",
+                              ds->source, ss_dataset_class_name(ds, c), fold);
+    }
+    free(count);
+    return rc;
+}
+
 int ss_dataset_split_sizes(const ss_dataset *ds, int fold, size_t max_train, size_t max_test,
                            size_t *n_train, size_t *n_test, ss_error *err)
 {
@@ -96,7 +126,13 @@ int ss_dataset_split_sizes(const ss_dataset *ds, int fold, size_t max_train, siz
         return rc;
     *n_train = part_size(ds, fold, 0, max_train);
     *n_test = part_size(ds, fold, 1, max_test);
-    return check_sizes(ds, fold, *n_train, *n_test, err);
+    rc = check_sizes(ds, fold, *n_train, *n_test, err);
+    pick *train = NULL;
+    size_t n = 0;
+    if (rc == SS_OK && (rc = collect(ds, fold, 0, max_train, &train, &n, err)) == SS_OK)
+        rc = check_classes(ds, fold, train, n, max_train, err);
+    free(train);
+    return rc;
 }
 
 void ss_split_free(ss_split *s)
@@ -169,7 +205,8 @@ int ss_dataset_split(const ss_dataset *ds, int fold, size_t max_train, size_t ma
     ss_split *s = NULL;
     if ((rc = collect(ds, fold, 0, max_train, &train, &n_train, err)) != SS_OK ||
         (rc = collect(ds, fold, 1, max_test, &test, &n_test, err)) != SS_OK ||
-        (rc = check_sizes(ds, fold, n_train, n_test, err)) != SS_OK)
+        (rc = check_sizes(ds, fold, n_train, n_test, err)) != SS_OK ||
+        (rc = check_classes(ds, fold, train, n_train, max_train, err)) != SS_OK)
         goto done;
 
     size_t nf = ds->n_features, nc = ds->n_classes;

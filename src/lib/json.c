@@ -1,7 +1,16 @@
-/* Streaming JSON writer, see json.h. */
+/* Streaming JSON writer, see json.h.
+ *
+ * Kept by hand rather than built on jansson (which carries the server's
+ * JSON): the report's layout (two-space indent, short numeric arrays on one
+ * line, numbers as %.10g) is what its readers and tests know, and jansson's
+ * dumper can print neither such arrays nor integral reals without ".0".
+ * Strings are made valid UTF-8 on the way out, as jansson would insist. */
 #include <spiksim/json.h>
 
 #include <math.h>
+#include <string.h>
+
+#include "utf8.h"
 
 void ss_json_init(ss_json *j, FILE *out, int pretty)
 {
@@ -82,7 +91,19 @@ void ss_json_array_end(ss_json *j)
 static void write_string(FILE *out, const char *s)
 {
     fputc('"', out);
+    const unsigned char *end = (const unsigned char *)s + strlen(s);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x80) {
+            /* A valid character as it is; a stray byte as U+FFFD. */
+            size_t n = ss__utf8_seq(p, (size_t)(end - p));
+            if (n == 0) {
+                fputs("\xEF\xBF\xBD", out);
+            } else {
+                fwrite(p, 1, n, out);
+                p += n - 1;
+            }
+            continue;
+        }
         switch (*p) {
         case '"':
             fputs("\\\"", out);

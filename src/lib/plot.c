@@ -47,15 +47,7 @@ void ss_plot_release_caches(void)
 
 int ss_plot_dir_check(const char *dir, ss_error *err)
 {
-    struct stat st;
-    if (stat(dir, &st) != 0)
-        return ss_error_set(err, SS_EUSAGE, "--plot-dir %s: %s", dir, strerror(errno));
-    if (!S_ISDIR(st.st_mode))
-        return ss_error_set(err, SS_EUSAGE, "--plot-dir %s: not a directory", dir);
-    if (access(dir, W_OK | X_OK) != 0)
-        return ss_error_set(err, SS_EUSAGE, "--plot-dir %s: cannot write here: %s", dir,
-                            strerror(errno));
-    return 0;
+    return ss_output_dir_check(dir, "--plot-dir", err);
 }
 
 /* Unhinted metrics: text measured on one surface fits on another. */
@@ -146,9 +138,15 @@ int ss_canvas_commit(ss_canvas *c, ss_error *err)
     }
     cairo_surface_destroy(c->surface);
     c->surface = NULL;
+    if (st == CAIRO_STATUS_WRITE_ERROR) {
+        /* The stream knows why (a full disk, a closed pipe): say that. */
+        int rc = ss_atomic_file_fail(c->af, err);
+        c->af = NULL;
+        return rc;
+    }
     if (st != CAIRO_STATUS_SUCCESS) {
-        int rc = ss_error_set(err, st == CAIRO_STATUS_WRITE_ERROR ? SS_EIO : SS_ERUNTIME,
-                              "%s: cannot write picture: %s", c->path, cairo_status_to_string(st));
+        int rc = ss_error_set(err, SS_ERUNTIME, "%s: cannot write picture: %s", c->path,
+                              cairo_status_to_string(st));
         ss_atomic_file_abort(c->af);
         c->af = NULL;
         return rc;

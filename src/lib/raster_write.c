@@ -57,10 +57,8 @@ int ss_raster_write(const ss_raster *r, const char *path, ss_raster_format fmt, 
         return err ? err->code : SS_EIO;
     FILE *fp = ss_atomic_file_stream(af);
     rc = fmt == SS_RASTER_CSV ? ss_raster_write_csv(r, n, fp) : ss_raster_write_bin(r, n, fp);
-    if (rc < 0) {
-        ss_atomic_file_abort(af);
-        return ss_error_set(err, SS_EIO, "%s: write failed", path);
-    }
+    if (rc < 0)
+        return ss_atomic_file_fail(af, err); /* with the reason: a full disk, a closed pipe */
     if ((rc = ss_atomic_file_commit(af, err)) < 0)
         return rc;
     if (n_dropped)

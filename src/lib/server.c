@@ -220,10 +220,10 @@ static void on_presentation(void *ctx, int begin, ss_pass kind, long epoch, size
     if (b) {
         b->predicted = predicted;
         push_batch(s, b);
+        ss_server_wake_locked(s);
     }
     want = s->want_snapshot;
     pthread_mutex_unlock(&s->mu);
-    event_active(s->wakeup, EV_READ, 0);
     /* Between two samples: the only moment the classify thread may take
      * the learned state, so it never sees weights half-way through a
      * plasticity update. */
@@ -249,42 +249,60 @@ static void set_layers(ss_server *s, const ss_network *net)
 
 /* ---- free-running models: windows of simulated time ---- */
 
-/* The current window's batch goes to the HTTP thread. */
-static void flush_window(ss_server *s, int count)
+/* A window is over: the status follows, and its batch (if it was
+ * recorded) goes to the HTTP thread.  count = 0 once the run is over and its
+ * engine gone: the window's spikes are then added by hand. */
+static void window_done(ss_server *s, int count)
 {
     ss_batch *b = s->cur;
     s->cur = NULL;
-    if (!b)
-        return;
     pthread_mutex_lock(&s->mu);
-    s->st.sample = b->index + 1;
+    s->st.sample = (size_t)s->win_k + 1;
     s->st.samples_presented++;
     if (count)
         count_engine(s, &s->st);
-    else /* the run is over and its engine gone: its spikes are these */
-        s->st.spikes += b->n + b->truncated;
-    push_batch(s, b);
+    else
+        s->st.spikes += s->win_spikes;
+    s->st.not_streamed += s->not_streamed;
+    s->not_streamed = 0;
+    if (b) {
+        push_batch(s, b);
+        ss_server_wake_locked(s);
+    }
     pthread_mutex_unlock(&s->mu);
-    event_active(s->wakeup, EV_READ, 0);
 }
 
 static void on_free_spike(void *ctx, size_t layer, size_t neuron, double t_ms)
 {
     ss_server *s = ctx;
-    if (!s->cur || t_ms >= s->cur->t0_ms + SS_SERVER_FREE_WINDOW_MS) {
-        flush_window(s, 1);
-        s->cur = batch_alloc();
-        if (!s->cur)
-            return;
-        double k = floor(t_ms / SS_SERVER_FREE_WINDOW_MS);
-        s->cur->kind = -1;
-        s->cur->epoch = -1;
-        s->cur->index = (size_t)k;
-        s->cur->label = s->cur->predicted = -1;
-        s->cur->t0_ms = k * SS_SERVER_FREE_WINDOW_MS;
-        s->cur->duration_ms = SS_SERVER_FREE_WINDOW_MS;
+    double k = floor(t_ms / SS_SERVER_FREE_WINDOW_MS);
+    if (!s->win_open || k != s->win_k) {
+        if (s->win_open)
+            window_done(s, 1);
+        s->win_open = 1;
+        s->win_k = k;
+        s->win_spikes = 0;
+        /* As for presentations: at most SS_SERVER_MAX_BATCHES_PER_S windows
+         * a second are recorded (a fast model makes thousands, which no
+         * screen shows and no client could take); the others cost nothing
+         * and are counted in presentations_not_streamed. */
+        double now = ss_now_s();
+        if (now - s->last_batch_s >= 1.0 / SS_SERVER_MAX_BATCHES_PER_S &&
+            (s->cur = batch_alloc()) != NULL) {
+            s->last_batch_s = now;
+            s->cur->kind = -1;
+            s->cur->epoch = -1;
+            s->cur->index = (size_t)k;
+            s->cur->label = s->cur->predicted = -1;
+            s->cur->t0_ms = k * SS_SERVER_FREE_WINDOW_MS;
+            s->cur->duration_ms = SS_SERVER_FREE_WINDOW_MS;
+        } else {
+            s->not_streamed++;
+        }
     }
-    on_spike(ctx, layer, neuron, t_ms);
+    s->win_spikes++;
+    if (s->cur)
+        on_spike(ctx, layer, neuron, t_ms);
 }
 
 int ss_server_watch_free(void *server, ss_network *net, ss_engine *eng, ss_error *err)
@@ -372,8 +390,8 @@ int ss_server_fold(void *server, int begin, ss_classifier *c, const ss_split *sp
 void ss_server_run_done(ss_server *s, int rc, int serve_after)
 {
     /* A free run's last window (its engine is gone: counters stay). */
-    if (s->free_running)
-        flush_window(s, 0);
+    if (s->free_running && s->win_open)
+        window_done(s, 0);
     s->eng = NULL;
     pthread_mutex_lock(&s->mu);
     s->st.run_rc = rc;
@@ -386,7 +404,17 @@ void ss_server_run_done(ss_server *s, int rc, int serve_after)
     /* Nothing trains any more: classify takes the last state as it is. */
     s->frozen = 1;
     pthread_cond_broadcast(&s->cond);
+    ss_server_wake_locked(s);
     pthread_mutex_unlock(&s->mu);
+}
+
+void ss_server_wake_locked(ss_server *s)
+{
+    if (s->wake_pending || !s->wakeup)
+        return;
+    /* event_active() takes the base's lock, which the HTTP thread never
+     * holds while it waits for mu: no lock-order problem. */
+    s->wake_pending = 1;
     event_active(s->wakeup, EV_READ, 0);
 }
 
@@ -535,19 +563,12 @@ ss_server *ss_server_start(const ss_server_options *opt, ss_error *err)
         goto nomem;
     struct timeval beat = {1, 0};
     event_add(s->heartbeat, &beat);
-    if (ss_server_http_setup(s, err) != SS_OK)
+    if (ss_server_http_setup(s, err) != SS_OK || ss_server_listen(s, addr, port, err) != SS_OK)
         goto fail;
-    struct evhttp_bound_socket *bound =
-        evhttp_bind_socket_with_handle(s->http, addr, (ev_uint16_t)port);
-    if (!bound) {
-        ss_error_set(err, SS_EIO, "--serve: cannot listen on %s:%d (%s)", addr, port,
-                     strerror(errno));
-        goto fail;
-    }
     /* The real port, when 0 asked for any. */
     struct sockaddr_storage ss;
     socklen_t len = sizeof ss;
-    if (getsockname(evhttp_bound_socket_get_fd(bound), (struct sockaddr *)&ss, &len) == 0)
+    if (getsockname(evconnlistener_get_fd(s->listener), (struct sockaddr *)&ss, &len) == 0)
         s->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
                                                  : ((struct sockaddr_in *)&ss)->sin_port);
     int v6 = strchr(addr, ':') != NULL;
@@ -612,7 +633,8 @@ void ss_server_free(ss_server *s)
         ss_server_http_close_all(s);
     }
     if (s->http)
-        evhttp_free(s->http);
+        evhttp_free(s->http); /* and the listener it was given */
+    ss_server_unlisten(s);
     if (s->wakeup)
         event_free(s->wakeup);
     if (s->heartbeat)

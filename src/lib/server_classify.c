@@ -4,200 +4,92 @@
 #define _POSIX_C_SOURCE 200809L
 #include "server_internal.h"
 
-#include <spiksim/json.h>
+#include "utf8.h"
 
-#include <ctype.h>
+#include <jansson.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 /* ---- the body: {"input": [x1, ..., xn]} ----
  *
- * Parsed by hand: none of the project's dependencies reads JSON, and the
- * grammar accepted here is one object with one array of numbers.  Strict
- * JSON numbers only (no NaN, Infinity, hex), so that whatever passes here is
- * what a JSON library would have produced. */
-
-typedef struct reader {
-    const char *p, *end;
-} reader;
-
-static void skip_ws(reader *r)
-{
-    while (r->p < r->end && (*r->p == ' ' || *r->p == '\t' || *r->p == '\n' || *r->p == '\r'))
-        r->p++;
-}
-
-static int eat(reader *r, char c)
-{
-    skip_ws(r);
-    if (r->p < r->end && *r->p == c) {
-        r->p++;
-        return 1;
-    }
-    return 0;
-}
-
-/* A JSON string; copies at most size-1 bytes of it (escapes kept as they
- * are: key names here are plain). */
-static int read_string(reader *r, char *out, size_t size)
-{
-    skip_ws(r);
-    if (r->p >= r->end || *r->p != '"')
-        return -1;
-    r->p++;
-    size_t n = 0;
-    while (r->p < r->end && *r->p != '"') {
-        if ((unsigned char)*r->p < 0x20)
-            return -1;
-        if (*r->p == '\\') {
-            if (r->p + 1 >= r->end)
-                return -1;
-            if (n + 1 < size)
-                out[n++] = *r->p;
-            r->p++;
-        }
-        if (n + 1 < size)
-            out[n++] = *r->p;
-        r->p++;
-    }
-    if (r->p >= r->end)
-        return -1;
-    r->p++;
-    out[n] = '\0';
-    return 0;
-}
-
-/* A JSON number (RFC 8259 grammar); 1 when one was read, 0 when the next
- * token is something else. */
-static int read_number(reader *r, double *v)
-{
-    skip_ws(r);
-    const char *s = r->p, *q = s;
-    if (q < r->end && *q == '-')
-        q++;
-    if (q >= r->end || !isdigit((unsigned char)*q))
-        return 0;
-    if (*q == '0')
-        q++;
-    else
-        while (q < r->end && isdigit((unsigned char)*q))
-            q++;
-    if (q < r->end && *q == '.') {
-        q++;
-        if (q >= r->end || !isdigit((unsigned char)*q))
-            return 0;
-        while (q < r->end && isdigit((unsigned char)*q))
-            q++;
-    }
-    if (q < r->end && (*q == 'e' || *q == 'E')) {
-        q++;
-        if (q < r->end && (*q == '+' || *q == '-'))
-            q++;
-        if (q >= r->end || !isdigit((unsigned char)*q))
-            return 0;
-        while (q < r->end && isdigit((unsigned char)*q))
-            q++;
-    }
-    char buf[64];
-    size_t len = (size_t)(q - s);
-    if (len >= sizeof buf)
-        return 0;
-    memcpy(buf, s, len);
-    buf[len] = '\0';
-    *v = strtod(buf, NULL);
-    r->p = q;
-    return 1;
-}
+ * Parsed by jansson: strict JSON (no NaN, Infinity, hex, comments), valid
+ * UTF-8 only, duplicate keys refused, nesting bounded by its parser.  The
+ * messages name what is wrong and where; anything they echo from the body
+ * is cut (between characters) and made valid UTF-8. */
 
 int ss_server_parse_input(const char *body, size_t len, double *x, size_t n, char *msg,
                           size_t msg_size)
 {
-    reader r = {body, body + len};
-    char key[64];
-    int have_input = 0;
-    if (!eat(&r, '{')) {
-        snprintf(msg, msg_size, "malformed JSON: expected an object {\"input\": [...]}");
+    json_error_t e;
+    json_t *root = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_INT_AS_REAL, &e);
+    if (!root) {
+        char *why = ss__utf8_clean(e.text, strlen(e.text), 120);
+        if (e.line > 0)
+            snprintf(msg, msg_size, "malformed JSON at line %d, column %d: %s", e.line, e.column,
+                     why ? why : "");
+        else
+            snprintf(msg, msg_size, "malformed JSON: %s", why ? why : "");
+        free(why);
         return -1;
     }
-    if (eat(&r, '}')) {
-        snprintf(msg, msg_size, "missing \"input\"");
-        return -1;
+    int rc = -1;
+    json_t *input = json_is_object(root) ? json_object_get(root, "input") : NULL;
+    const char *key;
+    json_t *value;
+    if (!json_is_object(root)) {
+        snprintf(msg, msg_size, "expected an object {\"input\": [...]}");
+        goto done;
     }
-    do {
-        if (read_string(&r, key, sizeof key) != 0 || !eat(&r, ':')) {
-            snprintf(msg, msg_size, "malformed JSON: expected \"key\": value");
-            return -1;
-        }
+    json_object_foreach(root, key, value)
+    {
         if (strcmp(key, "input") != 0) {
-            snprintf(msg, msg_size, "unknown key \"%s\" (the body is {\"input\": [...]})", key);
-            return -1;
+            char *k = ss__utf8_clean(key, strlen(key), 64);
+            snprintf(msg, msg_size, "unknown key \"%s\" (the body is {\"input\": [...]})",
+                     k ? k : "");
+            free(k);
+            goto done;
         }
-        if (have_input) {
-            snprintf(msg, msg_size, "\"input\" given twice");
-            return -1;
-        }
-        if (!eat(&r, '[')) {
-            snprintf(msg, msg_size, "\"input\" must be an array of %zu numbers", n);
-            return -1;
-        }
-        size_t k = 0;
-        if (!eat(&r, ']')) {
-            do {
-                double v;
-                if (!read_number(&r, &v)) {
-                    snprintf(msg, msg_size, "input[%zu] is not a number (malformed JSON)", k);
-                    return -1;
-                }
-                if (!(v >= 0 && v <= 1)) {
-                    snprintf(msg, msg_size,
-                             "input[%zu] = %g is outside [0, 1] (features are normalised)", k, v);
-                    return -1;
-                }
-                if (k < n)
-                    x[k] = v;
-                k++;
-            } while (eat(&r, ','));
-            if (!eat(&r, ']')) {
-                snprintf(msg, msg_size, "malformed JSON in \"input\"");
-                return -1;
-            }
-        }
-        if (k != n) {
-            snprintf(msg, msg_size, "\"input\" has %zu values; the network takes %zu", k, n);
-            return -1;
-        }
-        have_input = 1;
-    } while (eat(&r, ','));
-    if (!eat(&r, '}')) {
-        snprintf(msg, msg_size, "malformed JSON: expected '}'");
-        return -1;
     }
-    skip_ws(&r);
-    if (r.p != r.end) {
-        snprintf(msg, msg_size, "malformed JSON: text after the object");
-        return -1;
+    if (!input) {
+        snprintf(msg, msg_size, "missing \"input\"");
+        goto done;
     }
-    return 0;
+    if (!json_is_array(input)) {
+        snprintf(msg, msg_size, "\"input\" must be an array of %zu numbers", n);
+        goto done;
+    }
+    size_t k = json_array_size(input);
+    for (size_t i = 0; i < k; i++) {
+        json_t *v = json_array_get(input, i);
+        if (!json_is_number(v)) {
+            snprintf(msg, msg_size, "input[%zu] is not a number", i);
+            goto done;
+        }
+        double d = json_number_value(v);
+        if (!(d >= 0 && d <= 1)) {
+            snprintf(msg, msg_size, "input[%zu] = %g is outside [0, 1] (features are normalised)",
+                     i, d);
+            goto done;
+        }
+        if (i < n)
+            x[i] = d;
+    }
+    if (k != n) {
+        snprintf(msg, msg_size, "\"input\" has %zu values; the network takes %zu", k, n);
+        goto done;
+    }
+    rc = 0;
+done:
+    json_decref(root);
+    return rc;
 }
 
 /* ---- answers ---- */
 
-static char *json_error(const char *msg)
+static char *json_error(int code, const char *msg)
 {
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (!f)
-        return NULL;
-    ss_json j;
-    ss_json_init(&j, f, 0);
-    ss_json_object_begin(&j);
-    ss_json_key(&j, "error");
-    ss_json_string(&j, msg);
-    ss_json_object_end(&j);
-    fclose(f);
-    return buf;
+    return ss_server_error_json(code, msg);
 }
 
 /* One presentation on the copy, from rest and with the input stream of a
@@ -220,42 +112,35 @@ static void classify(ss_server *s, ss_classifier *copy, ss_classify_job *job, ui
     }
     if (rc != SS_OK) {
         job->status = 500;
-        job->body = json_error(err.msg);
+        job->body = json_error(500, err.msg);
         return;
     }
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    if (!f) {
-        job->status = 500;
-        return;
+    json_t *o = json_object(), *counts = json_array(), *first = json_array();
+    if (o && counts && first) {
+        int known = p.predicted >= 0 && (size_t)p.predicted < s->n_classes;
+        json_object_set_new(o, "class", p.predicted >= 0 ? json_integer(p.predicted) : json_null());
+        char *name = known ? ss__utf8_clean(s->class_names[p.predicted],
+                                            strlen(s->class_names[p.predicted]), (size_t)-1 / 4)
+                           : NULL;
+        json_object_set_new(o, "label_name", name ? json_string(name) : json_null());
+        free(name);
+        for (size_t k = 0; k < s->n_classes; k++) {
+            json_array_append_new(counts, json_integer(p.counts[k]));
+            json_array_append_new(first, isfinite(p.first_spike_ms[k])
+                                             ? json_real(p.first_spike_ms[k])
+                                             : json_null());
+        }
+        json_object_set_new(o, "counts", counts);
+        json_object_set_new(o, "first_spike_ms", first);
+        json_object_set_new(o, "trained_samples", json_integer((json_int_t)trained));
+        counts = first = NULL;
     }
-    ss_json j;
-    ss_json_init(&j, f, 0);
-    ss_json_object_begin(&j);
-    ss_json_key(&j, "class");
-    if (p.predicted >= 0)
-        ss_json_int(&j, p.predicted);
-    else
-        ss_json_null(&j);
-    ss_json_key(&j, "label_name");
-    if (p.predicted >= 0 && (size_t)p.predicted < s->n_classes)
-        ss_json_string(&j, s->class_names[p.predicted]);
-    else
-        ss_json_null(&j);
-    ss_json_key(&j, "counts");
-    ss_json_array_begin(&j);
-    for (size_t k = 0; k < s->n_classes; k++)
-        ss_json_int(&j, p.counts[k]);
-    ss_json_array_end(&j);
-    ss_json_key(&j, "first_spike_ms");
-    ss_json_double_array(&j, p.first_spike_ms, s->n_classes);
-    ss_json_key(&j, "trained_samples");
-    ss_json_int(&j, (long long)trained);
-    ss_json_object_end(&j);
-    fclose(f);
-    job->status = buf ? 200 : 500;
-    job->body = buf;
+    char *text = o ? json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(10)) : NULL;
+    json_decref(o);
+    json_decref(counts);
+    json_decref(first);
+    job->status = text ? 200 : 500;
+    job->body = text;
 }
 
 void *ss_server_classify_main(void *arg)
@@ -314,10 +199,10 @@ void *ss_server_classify_main(void *arg)
         for (ss_classify_job *j = jobs; j; j = j->next) {
             if (broken) {
                 j->status = 500;
-                j->body = json_error(broken_msg);
+                j->body = json_error(500, broken_msg);
             } else if (!copy) {
                 j->status = 503;
-                j->body = json_error("no network yet: the run has not built one");
+                j->body = json_error(503, "no network yet: the run has not built one");
             } else {
                 classify(s, copy, j, trained);
             }
@@ -331,7 +216,7 @@ void *ss_server_classify_main(void *arg)
                 s->done_head = jobs;
             s->done_tail = last;
         }
-        event_active(s->wakeup, EV_READ, 0);
+        ss_server_wake_locked(s);
     }
     pthread_mutex_unlock(&s->mu);
     ss_classifier_free(copy);

@@ -9,6 +9,7 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <pthread.h>
 #include <stdint.h>
 
@@ -82,8 +83,9 @@ struct ss_server {
     int free_running;            /* no [data]: no classifier */
     struct event_base *base;
     struct evhttp *http;
-    struct event *wakeup;    /* event_active() from other threads */
-    struct event *heartbeat; /* SSE keep-alive, notices gone clients */
+    struct evconnlistener *listener; /* owned by http once bound */
+    struct event *wakeup;            /* event_active() from other threads */
+    struct event *heartbeat;         /* SSE keep-alive, notices gone clients */
     pthread_t http_thread, classify_thread;
     int http_started, classify_started;
 
@@ -91,6 +93,7 @@ struct ss_server {
     pthread_cond_t cond;
     /* ---- under mu ---- */
     int stopping;
+    int wake_pending; /* the HTTP thread has been woken and not yet looked */
     ss_batch *queue[SS_SERVER_QUEUE];
     size_t q_head, q_len;
     ss_server_status st;
@@ -118,6 +121,9 @@ struct ss_server {
     void *prev_ctx;
     ss_batch *cur;
     double last_batch_s; /* wall clock of the last recorded presentation */
+    int win_open;        /* free runs: a window has started */
+    double win_k;        /* its number (t_ms / SS_SERVER_FREE_WINDOW_MS, floored) */
+    uint64_t win_spikes; /* spikes in it, recorded or not */
     uint64_t not_streamed;
     uint64_t trained;                           /* training presentations so far */
     size_t n_train, n_test;                     /* this fold's split */
@@ -126,7 +132,7 @@ struct ss_server {
     uint64_t rate_syn0, rate_ev0;
 
     /* ---- HTTP thread only ---- */
-    struct ss_sse_client *clients;
+    struct ss_sse_client *clients; /* server_sse.c */
     size_t n_clients;
     /* The newest batches, replayed to new clients; serialised only when
      * someone is listening, so that an unwatched run pays nothing for it. */
@@ -139,14 +145,52 @@ struct ss_server {
     struct ss_pending *pending; /* classify requests awaiting an answer */
     uint64_t next_job_id;
     uint64_t sse_sent, sse_dropped, http_requests, http_errors;
+    uint64_t http_refused; /* answered by the request guard (server_guard.c) */
+    /* accept() failures: counted, logged once per interval, backed off */
+    struct event *accept_resume;
+    uint64_t accept_errors, accept_errors_logged;
+    int accept_pause_ms;
+    double accept_last_s, accept_logged_s;
 };
+
+/* Wakes the HTTP thread unless it already is (call under mu): however
+ * fast batches and answers come, it is woken once per look at them. */
+void ss_server_wake_locked(ss_server *s);
 
 /* server_http.c */
 int ss_server_http_setup(ss_server *s, ss_error *err);
+/* {"error": msg, "status": code} and a newline, as valid JSON whatever the
+ * bytes of msg (they are made valid UTF-8); malloc'd, NULL when out of
+ * memory. */
+char *ss_server_error_json(int code, const char *msg);
+void ss_server_reply_error(ss_server *s, struct evhttp_request *req, int code, const char *reason,
+                           const char *msg);
 void ss_server_http_wakeup(evutil_socket_t fd, short what, void *arg);
 void ss_server_http_heartbeat(evutil_socket_t fd, short what, void *arg);
 /* In the HTTP thread at shutdown: ends every stream, answers every pending request. */
 void ss_server_http_close_all(ss_server *s);
+
+/* server_sse.c: /api/spikes, in the HTTP thread */
+void ss_server_sse_handle(ss_server *s, struct evhttp_request *req);
+/* Formats and sends batches (taken: kept in the history) to the clients. */
+void ss_server_sse_batches(ss_server *s, ss_batch **batches, size_t n, size_t n_layers);
+void ss_server_sse_heartbeat(ss_server *s);
+/* Forgets the clients that went away. */
+void ss_server_sse_sweep(ss_server *s);
+void ss_server_sse_close_all(ss_server *s);
+
+/* server_guard.c: binds addr:port with a listener that backs off when
+ * accept() fails, and puts the request guard on every connection. */
+int ss_server_listen(ss_server *s, const char *addr, int port, ss_error *err);
+void ss_server_unlisten(ss_server *s);
+/* The guard's parsers, on plain memory (fuzzed by tests/fuzz/fuzz_http.c):
+ * the length of the head in h[0..len) through its empty line, 0 while it
+ * has not all arrived (from: where the last search stopped); and the check
+ * of a complete head: 0 with *body its Content-Length, or the HTTP status
+ * of the refusal with its reason phrase and message. */
+size_t ss_server_head_end(const char *h, size_t len, size_t from);
+int ss_server_head_check(const char *h, size_t len, uint64_t *body, int *code, const char **reason,
+                         char *msg, size_t msg_size);
 
 /* server_classify.c */
 void *ss_server_classify_main(void *arg);

@@ -3,6 +3,8 @@
 #define _POSIX_C_SOURCE 200809L
 #include <spiksim/source.h>
 
+#include "infile.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -103,9 +105,9 @@ static int blank(const char *s)
 int ss_spike_file_read(const char *path, size_t n_neurons, ss_spike_train *out, ss_error *err)
 {
     memset(out, 0, sizeof *out);
-    FILE *fp = fopen(path, "r");
+    FILE *fp = ss__input_open(path, "spike file", "r", err);
     if (!fp)
-        return ss_error_set(err, SS_EIO, "%s: cannot open spike file: %s", path, strerror(errno));
+        return err ? err->code : SS_EDATA;
     spike *sp = NULL;
     long *lines = NULL;
     size_t n = 0, cap = 0;
@@ -114,6 +116,7 @@ int ss_spike_file_read(const char *path, size_t n_neurons, ss_spike_train *out, 
     long line = 0;
     int rc = SS_OK, seen_data = 0;
     double last_t = -INFINITY;
+    errno = 0;
     while (getline(&buf, &bufcap, fp) >= 0) {
         line++;
         if (blank(buf))
@@ -175,7 +178,7 @@ int ss_spike_file_read(const char *path, size_t n_neurons, ss_spike_train *out, 
         n++;
     }
     if (rc == SS_OK && ferror(fp))
-        rc = ss_error_set(err, SS_EIO, "%s: read error", path);
+        rc = ss__input_read_error(path, "spike file", errno, err);
     fclose(fp);
     free(buf);
     if (rc == SS_OK) {

@@ -104,9 +104,15 @@ static void observe_window(ss_engine *eng, int box, size_t *pos)
     }
 }
 
+/* A window never spans more than WINDOW_CAP_MS, whatever d_min: its spikes
+ * wait in the outboxes until it ends, so this bounds their memory and how
+ * late observers (a live server) see them, in networks with no (or only
+ * long) delays between neuron layers. */
+#define WINDOW_CAP_MS 1.0
+
 static double window_end(const window_run *w, double W)
 {
-    double end = W + w->eng->plan.window_ms;
+    double end = W + fmin(w->eng->plan.window_ms, WINDOW_CAP_MS);
     return end < w->t_end ? end : w->t_end;
 }
 
