@@ -387,7 +387,7 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
     l->eng = eng;
     ss_engine_plan plan;
     ss_engine_get_plan(eng, &plan);
-    l->n_parts = plan.partitions;
+    l->n_parts = plan.local_partitions; /* this rank's */
     l->eta_scale = 1;
     l->n_layers = ss_network_n_layers(net);
     size_t n_proj = ss_network_n_projections(net);
