@@ -149,16 +149,18 @@ static double rss_mib(void)
 static int combine_ranks(ss_comm *comm, ss_run_stats *st, ss_error *err)
 {
     size_t nl = st->n_layers;
-    uint64_t *v = malloc((4 + nl) * sizeof *v);
+    uint64_t *v = malloc((5 + nl) * sizeof *v);
     if (!v)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     v[0] = st->spikes;
     v[1] = st->syn_events;
     v[2] = st->net.n_synapses;
     v[3] = st->net.synapse_bytes;
+    /* record bytes: bytes_per_synapse is their mean over this rank's synapses */
+    v[4] = (uint64_t)(st->net.bytes_per_synapse * (double)st->net.n_synapses + 0.5);
     for (size_t i = 0; i < nl; i++)
-        v[4 + i] = st->layers[i].spikes;
-    int rc = ss_comm_sum_u64(comm, v, 4 + nl, err);
+        v[5 + i] = st->layers[i].spikes;
+    int rc = ss_comm_sum_u64(comm, v, 5 + nl, err);
     double mx[2] = {(double)st->net.estimated_bytes, st->rss_mib};
     if (rc == SS_OK)
         rc = ss_comm_max_f64(comm, mx, 2, err);
@@ -167,9 +169,11 @@ static int combine_ranks(ss_comm *comm, ss_run_stats *st, ss_error *err)
         st->syn_events = v[1];
         st->net.n_synapses = (size_t)v[2];
         st->net.synapse_bytes = (size_t)v[3];
+        st->net.bytes_per_synapse = v[2] ? (double)v[4] / (double)v[2] : 0;
+        st->net.bytes_per_synapse_total = v[2] ? (double)v[3] / (double)v[2] : 0;
         for (size_t i = 0; i < nl; i++) {
             ss_layer_stats *ls = &st->layers[i];
-            ls->spikes = v[4 + i];
+            ls->spikes = v[5 + i];
             ls->rate_hz = st->duration_ms > 0
                               ? (double)ls->spikes / (double)ls->size / (st->duration_ms / 1000.0)
                               : 0;
@@ -211,8 +215,11 @@ int ss_simulate_run(const ss_config *cfg, const ss_simulate_options *opt, ss_run
     ss_simulate_share(cfg, (unsigned)ss_comm_size(comm), (unsigned)rank, per_rank, &share);
     net = ss_network_from_config_share(cfg, seed, &share, err);
     rc = net ? SS_OK : (err ? err->code : SS_ECONFIG);
+    /* Agreed before the engine, whose set-up is itself collective. */
+    if ((rc = ss_comm_agree(comm, rc, err)) != SS_OK)
+        goto done;
     ss_engine_options eo = {.seed = seed, .threads = threads, .partitions = parts, .comm = comm};
-    if (rc == SS_OK && !(eng = ss_engine_alloc(net, &eo, err)))
+    if (!(eng = ss_engine_alloc(net, &eo, err)))
         rc = err ? err->code : SS_ENOMEM;
     if ((rc = ss_comm_agree(comm, rc, err)) != SS_OK)
         goto done;
