@@ -503,9 +503,13 @@ static void print_run_stats(const ss_run_stats *st, FILE *out)
                 st->plan.ranks,
                 st->plan.distributed ? "the network split" : "each the whole network",
                 (double)st->rank_bytes_max / (1024.0 * 1024.0), st->rss_mib_max);
-    fprintf(out, "  partitions %u on %u thread%s%s, window ", st->plan.partitions,
-            st->plan.threads, st->plan.threads == 1 ? "" : "s",
-            st->plan.ranks > 1 ? " per rank" : "");
+    if (st->plan.ranks > 1)
+        fprintf(out, "  partitions %u over %u ranks, %u thread%s each, window ",
+                st->plan.partitions, st->plan.ranks, st->plan.threads,
+                st->plan.threads == 1 ? "" : "s");
+    else
+        fprintf(out, "  partitions %u on %u thread%s, window ", st->plan.partitions,
+                st->plan.threads, st->plan.threads == 1 ? "" : "s");
     if (isinf(st->plan.window_ms))
         fprintf(out, "none\n");
     else
@@ -571,8 +575,12 @@ static int write_run_json(const ss_config *cfg, const ss_run_stats *st, const ch
 /* Partitions, threads and window of a run, for --check and run summaries. */
 static void print_plan(const ss_network *net, const ss_engine_plan *plan, const char *indent)
 {
-    printf("%spartitions: %u on %u thread%s; window (d_min) ", indent, plan->partitions,
-           plan->threads, plan->threads == 1 ? "" : "s");
+    if (plan->distributed)
+        printf("%spartitions: %u over %u ranks, %u thread%s each; window (d_min) ", indent,
+               plan->partitions, plan->ranks, plan->threads, plan->threads == 1 ? "" : "s");
+    else
+        printf("%spartitions: %u on %u thread%s; window (d_min) ", indent, plan->partitions,
+               plan->threads, plan->threads == 1 ? "" : "s");
     if (isinf(plan->window_ms))
         printf("none (no projection between neuron layers)\n");
     else
@@ -682,8 +690,11 @@ static int run_free(const ss_config *cfg, cli_opts *o, ss_error *err)
     return status;
 }
 
-/* Layers and projections of the network as built, with the memory it needs. */
-static void print_network_summary(const ss_config *cfg, const ss_network *net)
+/* Layers and projections of the network as built, with the memory it needs;
+ * n_syn[i] synapses in projection i and sum the figures of the whole
+ * network (which several ranks hold between them). */
+static void print_network_summary(const ss_config *cfg, const ss_network *net,
+                                  const uint64_t *n_syn, const ss_network_summary *sum)
 {
     printf("model %s\n", ss_config_file(cfg));
     printf("layers: %zu\n", ss_network_n_layers(net));
@@ -702,13 +713,51 @@ static void print_network_summary(const ss_config *cfg, const ss_network *net)
         printf("  %-12s %s -> %s (%s): %zu synapses, %.2f B each%s\n", ss_projection_name(p),
                ss_layer_name(ss_network_layer(net, ss_projection_from(p))),
                ss_layer_name(ss_network_layer(net, ss_projection_to(p))),
-               ss_config_string(cfg, sec, "connect"), ss_projection_n_synapses(p),
+               ss_config_string(cfg, sec, "connect"), (size_t)n_syn[i],
                ss_projection_bytes_per_synapse(p), ss_projection_plastic(p) ? ", plastic" : "");
     }
+    printf("synapses: %zu (%.2f bytes/synapse); estimated memory %.1f MiB\n", sum->n_synapses,
+           sum->bytes_per_synapse, (double)sum->estimated_bytes / (1024.0 * 1024.0));
+}
+
+/* What --check prints of the network: each rank built its share of a
+ * free-running network (as a run would), so the synapse counts and bytes are
+ * summed over ranks and the largest rank's memory is shown beside them. */
+static int summarize_ranks(const ss_config *cfg, const ss_network *net, ss_comm *comm,
+                           int split, int verbose, ss_error *err)
+{
+    size_t np = ss_network_n_projections(net);
+    uint64_t *v = malloc((np + 3) * sizeof *v);
+    if (!v)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
     ss_network_summary sum;
     ss_network_summarize(net, &sum);
-    printf("synapses: %zu (%.2f bytes/synapse); estimated memory %.1f MiB\n", sum.n_synapses,
-           sum.bytes_per_synapse, (double)sum.estimated_bytes / (1024.0 * 1024.0));
+    for (size_t i = 0; i < np; i++)
+        v[i] = ss_projection_n_synapses(ss_network_projection(net, i));
+    v[np] = sum.synapse_bytes;
+    v[np + 1] = (uint64_t)(sum.bytes_per_synapse * (double)sum.n_synapses + 0.5);
+    v[np + 2] = sum.estimated_bytes;
+    double rank_bytes = (double)sum.estimated_bytes;
+    int rc = ss_comm_sum_u64(comm, v, np + 3, err);
+    if (rc == SS_OK)
+        rc = ss_comm_max_f64(comm, &rank_bytes, 1, err);
+    if (rc == SS_OK && verbose) {
+        ss_network_summary all = sum;
+        all.n_synapses = 0;
+        for (size_t i = 0; i < np; i++)
+            all.n_synapses += (size_t)v[i];
+        all.synapse_bytes = (size_t)v[np];
+        all.bytes_per_synapse = all.n_synapses ? (double)v[np + 1] / (double)all.n_synapses : 0;
+        all.estimated_bytes = (size_t)v[np + 2];
+        print_network_summary(cfg, net, v, &all);
+        int ranks = ss_comm_size(comm);
+        if (ranks > 1)
+            printf("ranks %d (%s): memory per rank %.1f MiB estimated (largest rank)\n", ranks,
+                   split ? "the network split" : "each the whole network",
+                   rank_bytes / (1024.0 * 1024.0));
+    }
+    free(v);
+    return rc;
 }
 
 /* --check: everything a run would load and build, nothing simulated. */
@@ -720,14 +769,25 @@ static int check_model(const ss_config *cfg, const cli_opts *o, ss_error *err)
         if (!ds)
             return fail(err);
     }
-    ss_network *net = ss_network_from_config(cfg, run_seed(cfg, o), err);
+    /* A free run's ranks build their shares; a classifier's the whole. */
+    ss_share share = {0, 1, 1};
+    if (!ds)
+        ss_simulate_share(cfg, (unsigned)ss_comm_size(o->comm), (unsigned)ss_comm_rank(o->comm),
+                          ss_simulate_local_partitions(cfg), &share);
+    ss_network *net = ss_network_from_config_share(cfg, run_seed(cfg, o), &share, err);
     int rc = net ? SS_OK : err->code;
-    if (net && o->verbosity > 0) {
-        print_network_summary(cfg, net);
+    if ((rc = ss_comm_agree(o->comm, rc, err)) != SS_OK) {
+        ss_network_free(net);
+        ss_dataset_free(ds);
+        return fail(err);
+    }
+    rc = summarize_ranks(cfg, net, ds ? NULL : o->comm, share.n > 1, o->verbosity > 0, err);
+    if (rc == SS_OK && o->verbosity > 0) {
         ss_engine_options eo = {.seed = run_seed(cfg, o),
                                 .threads = (unsigned)ss_config_int(cfg, "simulation", "threads"),
                                 .partitions =
-                                    (unsigned)ss_config_int(cfg, "simulation", "partitions")};
+                                    (unsigned)ss_config_int(cfg, "simulation", "partitions"),
+                                .comm = ds ? NULL : o->comm};
         ss_engine_plan plan;
         if (ds)
             ss_classifier_plan(net, cfg, &plan);

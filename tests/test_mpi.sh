@@ -24,13 +24,15 @@ run() { # NP THREADS ARGS...: spiksim on NP ranks (NP 0: no mpirun)
         timeout 600 "$mpirun" -np "$np" "$SPIKSIM" --threads "$th" "$@"
     fi
 }
-# The JSON without its timings (wall clock differs run to run).
+# The JSON without its timings (wall clock differs run to run) and without
+# how it ran (partitions, threads, ranks).
 strip() {
     /usr/bin/python3 -c '
 import json, sys
 def s(o):
     if isinstance(o, dict):
-        return {k: s(v) for k, v in o.items() if not (k.endswith("_s") or k.endswith("per_s"))}
+        return {k: s(v) for k, v in o.items()
+                if not (k.endswith("_s") or k.endswith("per_s") or k == "parallel")}
     if isinstance(o, list):
         return [s(v) for v in o]
     return o
@@ -127,6 +129,26 @@ then
 else
     failed=$((failed + 1))
     echo "FAIL: the free run's raster is short, or 2 ranks did not split the network"
+fi
+
+# ---- --check: every rank builds its share; the counts are the whole network's ----
+run 0 1 "$tmp/free.ini" --check >"$tmp/check1.out" 2>&1 || echo "FAIL: --check on one process"
+run 2 1 "$tmp/free.ini" --check >"$tmp/check2.out" 2>&1 || echo "FAIL: --check on 2 ranks"
+grep '^  .* synapses, \|^synapses:' "$tmp/check1.out" | sed 's/; estimated.*//' >"$tmp/check1.syn"
+grep '^  .* synapses, \|^synapses:' "$tmp/check2.out" | sed 's/; estimated.*//' >"$tmp/check2.syn"
+same "synapse counts of --check on 2 ranks" "$tmp/check1.syn" "$tmp/check2.syn"
+# memory per rank: on a network large enough for the MiB figures to tell
+run 0 1 "$SS_SRCDIR/models/bench4.ini" --check >"$tmp/check1.out" 2>&1
+run 2 1 "$SS_SRCDIR/models/bench4.ini" --check >"$tmp/check2.out" 2>&1
+whole=$(sed -n 's/^synapses:.*estimated memory \([0-9.]*\) MiB$/\1/p' "$tmp/check1.out")
+per=$(sed -n 's/^ranks 2 (the network split): memory per rank \([0-9.]*\) MiB.*/\1/p' "$tmp/check2.out")
+if [ -n "$whole" ] && [ -n "$per" ] && awk -v a="$per" -v b="$whole" 'BEGIN { exit !(a < 0.75 * b) }' &&
+    grep -q '^partitions: 2 over 2 ranks, 1 thread each' "$tmp/check2.out"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    echo "FAIL: --check on 2 ranks: memory per rank '$per' MiB of '$whole', or no plan line"
+    sed 's/^/    /' "$tmp/check2.out"
 fi
 
 # ---- classifiers ----

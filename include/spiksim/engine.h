@@ -243,6 +243,9 @@ int ss_simulate_run(const ss_config *cfg, const ss_simulate_options *opt, ss_run
  * the network on one partition (every rank then runs all of it). */
 void ss_simulate_share(const ss_config *cfg, unsigned ranks, unsigned rank, unsigned local,
                        ss_share *share);
+/* A free run's partitions per rank: [simulation] partitions, else its
+ * threads, else the online cores. */
+unsigned ss_simulate_local_partitions(const ss_config *cfg);
 
 #ifdef __cplusplus
 }

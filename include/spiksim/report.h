@@ -37,6 +37,10 @@ typedef struct ss_fold_result {
     size_t n_epochs;
     double train_s, test_s;
     long long spikes, synaptic_events, samples_presented;
+    /* how it ran: training partitions and threads, the threads of the passes
+     * with plasticity off, MPI ranks, the window (d_min; INFINITY: none) */
+    unsigned train_partitions, train_threads, eval_threads, ranks;
+    double window_ms;
     /* backprop baseline (has_backprop = 0 when [evaluate] baseline = none) */
     int has_backprop;
     double bp_train_accuracy, bp_test_accuracy, bp_train_s;

@@ -59,6 +59,8 @@ void ss_classifier_free(ss_classifier *c);
  * hold enough work, else one; the passes with plasticity off use every
  * thread). */
 void ss_classifier_plan(const ss_network *net, const ss_config *cfg, ss_engine_plan *plan);
+/* The training engine's plan as built (partitions, threads, window, ranks). */
+void ss_classifier_get_plan(const ss_classifier *c, ss_engine_plan *plan);
 /* Threads of the passes with plasticity off. */
 unsigned ss_classifier_threads(const ss_classifier *c);
 /* Counters of every engine the classifier runs (training and the threads'

@@ -147,6 +147,15 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
         if (!c)
             rc = err ? err->code : SS_ENOMEM;
     }
+    if (rc == SS_OK) {
+        ss_engine_plan plan;
+        ss_classifier_get_plan(c, &plan);
+        res->train_partitions = plan.partitions;
+        res->train_threads = plan.threads;
+        res->eval_threads = ss_classifier_threads(c);
+        res->ranks = plan.ranks;
+        res->window_ms = plan.window_ms;
+    }
     if (rc == SS_OK && opt->verbose)
         ss_classifier_set_log(c, ss_comm_rank(opt->comm) == 0 ? stderr : NULL);
     /* learn_epochs beyond the run (a shortened --set train.epochs, say)

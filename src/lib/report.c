@@ -223,6 +223,19 @@ void ss_results_print(const ss_results *r, FILE *out)
             "(%.0f samples/s, %.3g events/s)\n",
             samples, sum_ll(r, FIELD(spikes)), events, wall, wall > 0 ? samples / wall : 0,
             wall > 0 ? events / wall : 0);
+    if (!r->n_folds)
+        return;
+    const ss_fold_result *f = &r->folds[0];
+    fprintf(out, "  training on %u partition%s, %u thread%s; passes with plasticity off on %u "
+                 "thread%s",
+            f->train_partitions, f->train_partitions == 1 ? "" : "s", f->train_threads,
+            f->train_threads == 1 ? "" : "s", f->eval_threads, f->eval_threads == 1 ? "" : "s");
+    if (f->ranks > 1)
+        fprintf(out, " on each of %u ranks", f->ranks);
+    if (isinf(f->window_ms))
+        fprintf(out, "; window none\n");
+    else
+        fprintf(out, "; window (d_min) %g ms\n", f->window_ms);
 }
 
 static void json_confusion(ss_json *j, const ss_confusion *c)
@@ -319,6 +332,26 @@ static void write_json(const ss_results *r, ss_json *j)
     double train_s = sum_d(r, FIELD(train_s)), test_s = sum_d(r, FIELD(test_s));
     double wall = train_s + test_s;
     long long samples = sum_ll(r, FIELD(samples_presented));
+    /* How it ran; no result depends on it (docs/parallel.md). */
+    if (r->n_folds) {
+        const ss_fold_result *f = &r->folds[0];
+        ss_json_key(j, "parallel");
+        ss_json_object_begin(j);
+        ss_json_key(j, "train_partitions");
+        ss_json_int(j, f->train_partitions);
+        ss_json_key(j, "train_threads");
+        ss_json_int(j, f->train_threads);
+        ss_json_key(j, "eval_threads");
+        ss_json_int(j, f->eval_threads);
+        ss_json_key(j, "ranks");
+        ss_json_int(j, f->ranks);
+        ss_json_key(j, "window_ms");
+        if (isinf(f->window_ms))
+            ss_json_null(j);
+        else
+            ss_json_number(j, f->window_ms);
+        ss_json_object_end(j);
+    }
     ss_json_key(j, "timing");
     ss_json_object_begin(j);
     ss_json_key(j, "train_s");

@@ -118,6 +118,13 @@ static int neuron_layer(const ss_config *cfg, const char *name)
     return strcmp(type, "lif") == 0 || strcmp(type, "lif_exp") == 0;
 }
 
+unsigned ss_simulate_local_partitions(const ss_config *cfg)
+{
+    unsigned threads = (unsigned)ss_config_int(cfg, "simulation", "threads");
+    unsigned parts = (unsigned)ss_config_int(cfg, "simulation", "partitions");
+    return parts ? parts : threads ? threads : ss_pool_online_cpus();
+}
+
 void ss_simulate_share(const ss_config *cfg, unsigned ranks, unsigned rank, unsigned local,
                        ss_share *share)
 {
@@ -210,9 +217,9 @@ int ss_simulate_run(const ss_config *cfg, const ss_simulate_options *opt, ss_run
     isi_stats isi = {0};
     unsigned threads = (unsigned)ss_config_int(cfg, "simulation", "threads");
     unsigned parts = (unsigned)ss_config_int(cfg, "simulation", "partitions");
-    unsigned per_rank = parts ? parts : threads ? threads : ss_pool_online_cpus();
     ss_share share;
-    ss_simulate_share(cfg, (unsigned)ss_comm_size(comm), (unsigned)rank, per_rank, &share);
+    ss_simulate_share(cfg, (unsigned)ss_comm_size(comm), (unsigned)rank,
+                      ss_simulate_local_partitions(cfg), &share);
     net = ss_network_from_config_share(cfg, seed, &share, err);
     rc = net ? SS_OK : (err ? err->code : SS_ECONFIG);
     /* Agreed before the engine, whose set-up is itself collective. */

@@ -435,6 +435,11 @@ ss_engine *ss_classifier_engine(ss_classifier *c)
     return c->main.eng;
 }
 
+void ss_classifier_get_plan(const ss_classifier *c, ss_engine_plan *plan)
+{
+    ss_engine_get_plan(c->main.eng, plan);
+}
+
 unsigned ss_classifier_threads(const ss_classifier *c)
 {
     return c->work ? c->n_work : 1;
