@@ -205,5 +205,34 @@ else
     sed 's/^/    /' "$tmp/onebad.out"
 fi
 
+# ---- SIGINT to one rank: every rank stops at the same window ----
+# (Ctrl-C on mpirun itself makes OpenMPI abort the job: it sends the ranks
+# SIGTERM only odls_base_sigkill_timeout seconds later, then SIGKILL; the
+# manual says to signal the spiksim processes instead.)
+cat >"$tmp/pid.sh" <<EOF
+#!/bin/sh
+echo \$\$ >"$tmp/rank\$OMPI_COMM_WORLD_RANK.pid"
+exec "$SPIKSIM" "\$@"
+EOF
+chmod +x "$tmp/pid.sh"
+rm -f "$tmp"/rank*.pid "$tmp/int.json" "$tmp/int.csv"
+timeout 600 "$mpirun" -np 2 "$tmp/pid.sh" "$tmp/free.ini" --threads 1 \
+    --set simulation.duration_ms=100000000 --json "$tmp/int.json" --raster "$tmp/int.csv" \
+    >"$tmp/int.out" 2>&1 &
+job=$!
+while [ ! -s "$tmp/rank1.pid" ] && kill -0 "$job" 2>/dev/null; do sleep 0.2; done
+sleep 1 # into the run
+kill -INT "$(cat "$tmp/rank1.pid")"
+wait "$job"
+got=$?
+if [ "$got" = 130 ] && grep -q 'interrupted at' "$tmp/int.out" &&
+    grep -q '"interrupted": *true' "$tmp/int.json" && [ -s "$tmp/int.csv" ]; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1))
+    echo "FAIL: SIGINT to rank 1: status $got (want 130), output:"
+    sed 's/^/    /' "$tmp/int.out"
+fi
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
