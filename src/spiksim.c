@@ -51,7 +51,7 @@ typedef struct cli_opts {
     ss_comm *comm;        /* the ranks of an MPI run (or this process alone) */
     int verbose_all;      /* -v, on every rank (rank 0 prints) */
     double max_memory_mb; /* --max-memory SIZE, 0: not given */
-    FILE *text_out; /* the results as text: stdout, or stderr when an output takes stdout */
+    FILE *text_out;       /* the results as text: stdout, or stderr when an output takes stdout */
 } cli_opts;
 
 /* Set by SIGINT/SIGTERM; the run stops after the current sample. */
@@ -542,6 +542,25 @@ static int write_run_json(const ss_config *cfg, const ss_run_stats *st, const ch
     ss_json_int(&j, (long long)st->net.n_synapses);
     ss_json_key(&j, "bytes_per_synapse");
     ss_json_number(&j, st->net.bytes_per_synapse);
+    /* How it ran (no other figure depends on it, docs/parallel.md). */
+    ss_json_key(&j, "parallel");
+    ss_json_object_begin(&j);
+    ss_json_key(&j, "partitions");
+    ss_json_int(&j, st->plan.partitions);
+    ss_json_key(&j, "threads");
+    ss_json_int(&j, st->plan.threads);
+    ss_json_key(&j, "ranks");
+    ss_json_int(&j, st->plan.ranks);
+    ss_json_key(&j, "window_ms");
+    if (isinf(st->plan.window_ms))
+        ss_json_null(&j);
+    else
+        ss_json_number(&j, st->plan.window_ms);
+    ss_json_key(&j, "memory_per_rank_estimated_bytes");
+    ss_json_int(&j, (long long)st->rank_bytes_max);
+    ss_json_key(&j, "peak_resident_mib");
+    ss_json_number(&j, st->rss_mib_max);
+    ss_json_object_end(&j);
     ss_json_key(&j, "timing");
     ss_json_object_begin(&j);
     ss_json_key(&j, "build_s");
@@ -723,8 +742,8 @@ static void print_network_summary(const ss_config *cfg, const ss_network *net,
 /* What --check prints of the network: each rank built its share of a
  * free-running network (as a run would), so the synapse counts and bytes are
  * summed over ranks and the largest rank's memory is shown beside them. */
-static int summarize_ranks(const ss_config *cfg, const ss_network *net, ss_comm *comm,
-                           int split, int verbose, ss_error *err)
+static int summarize_ranks(const ss_config *cfg, const ss_network *net, ss_comm *comm, int split,
+                           int verbose, ss_error *err)
 {
     size_t np = ss_network_n_projections(net);
     uint64_t *v = malloc((np + 3) * sizeof *v);

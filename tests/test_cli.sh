@@ -106,6 +106,32 @@ expect 2 'cut.ck' -- --set data.folds=one --load "$tmp/cut.ck" --no-train "$ib"
 expect 2 'another shape' -- --set data.folds=one --set layer.hidden1.size=24 --load "$tmp/int.ck" --no-train "$ib"
 expect 2 'needs --load' -- --no-train "$ib"
 
+# IRIS folds run side by side on 2 threads (one thread each) and give what
+# they give in turn on one thread: the JSON without timings and plan.
+short="--set train.epochs=3 --set evaluate.fgsm_samples=10 --set evaluate.bp_epochs=20"
+for th in 1 2; do
+    # shellcheck disable=SC2086
+    "$SPIKSIM" --threads $th $short --json "$tmp/folds$th.json" "$ib" >"$tmp/folds$th.out" 2>&1
+done
+cat >"$tmp/folds.py" <<'EOF'
+import json, sys
+def strip(o):
+    if isinstance(o, dict):
+        return {k: strip(v) for k, v in o.items()
+                if not (k.endswith("_s") or k in ("timing", "parallel"))}
+    return [strip(v) for v in o] if isinstance(o, list) else o
+a, b = (json.load(open(f)) for f in sys.argv[1:])
+sys.exit(not (strip(a) == strip(b) and len(a["snn"]["per_fold"]) == 5
+              and b["parallel"]["folds_at_once"] == 2 and a["parallel"]["folds_at_once"] == 1))
+EOF
+if /usr/bin/python3 "$tmp/folds.py" "$tmp/folds1.json" "$tmp/folds2.json" &&
+    grep -q '; 2 folds at once' "$tmp/folds2.out" && ! grep -q 'folds at once' "$tmp/folds1.out"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1)); echo "FAIL: IRIS folds side by side differ from folds in turn:"
+    tail -3 "$tmp/folds1.out" "$tmp/folds2.out"
+fi
+
 # --quiet prints nothing on success.
 "$SPIKSIM" --check --quiet "$models/iris.ini" >"$tmp/quiet" 2>&1
 if [ $? = 0 ] && [ ! -s "$tmp/quiet" ]; then passed=$((passed + 1)); else

@@ -60,6 +60,7 @@ typedef struct ss_results {
                                  the names are not) */
     ss_fold_result *folds;
     size_t n_folds;
+    unsigned folds_at_once; /* folds run on threads side by side (1: in turn) */
 } ss_results;
 
 /* Allocates n_folds empty folds with confusion matrices for n_classes. */

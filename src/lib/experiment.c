@@ -1,6 +1,8 @@
 /* A whole classification run, fold by fold; see experiment.h. */
 #include <spiksim/experiment.h>
 
+#include "pool.h"
+
 #include <spiksim/ann.h>
 #include <spiksim/attack.h>
 #include <spiksim/figures.h>
@@ -124,8 +126,8 @@ static int run_baseline(const ss_config *cfg, const ss_run_options *opt, const s
 
 /* One fold: split, spiking classifier, baseline and attacks, result. */
 static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_options *opt, int fold,
-                    int first, const char *const *class_names, ss_fold_result *res,
-                    ss_progress *progress, ss_error *err)
+                    int first, unsigned threads, const char *const *class_names,
+                    ss_fold_result *res, ss_progress *progress, ss_error *err)
 {
     ss_capture *cap = NULL;
     ss_split *split = NULL;
@@ -141,8 +143,7 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
     rc = ss_fold_result_reserve(res, (size_t)epochs, n_eps, err);
     ss_classifier *c = NULL;
     if (rc == SS_OK) {
-        c = ss_classifier_alloc_comm(cfg, split->n_features, split->n_classes, opt->seed,
-                                     (unsigned)ss_config_int(cfg, "simulation", "threads"),
+        c = ss_classifier_alloc_comm(cfg, split->n_features, split->n_classes, opt->seed, threads,
                                      opt->comm, err);
         if (!c)
             rc = err ? err->code : SS_ENOMEM;
@@ -238,6 +239,65 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
     return rc;
 }
 
+/* Folds at once, one per thread, each fold's classifier on one thread
+ * (docs/parallel.md): a fold's results do not depend on its threads, and
+ * training, one presentation after another, keeps a thread busy while a
+ * fold's evaluation passes alone would not.  Folds are dealt round-robin to
+ * the threads; the first failure by fold order is the run's. */
+typedef struct fold_team {
+    const ss_config *cfg;
+    const ss_dataset *ds;
+    const ss_run_options *opt;
+    ss_results *results;
+    int first, count;
+    unsigned threads;
+    int *rc;
+    ss_error *err;
+} fold_team;
+
+static void fold_worker(void *ctx, unsigned tid)
+{
+    fold_team *t = ctx;
+    ss_progress quiet;
+    ss_progress_init(&quiet, stderr, 1);
+    for (int k = (int)tid; k < t->count; k += (int)t->threads) {
+        ss_error_clear(&t->err[k]);
+        t->rc[k] = run_fold(t->cfg, t->ds, t->opt, t->first + k, k == 0, 1, t->results->class_names,
+                            &t->results->folds[k], &quiet, &t->err[k]);
+        if (t->rc[k] != SS_OK)
+            break; /* this thread's later folds: the run fails anyway */
+    }
+}
+
+static int run_folds_parallel(fold_team *t, ss_error *err)
+{
+    ss_pool *pool = ss_pool_alloc(t->threads, err);
+    t->rc = malloc((size_t)t->count * sizeof *t->rc);
+    t->err = malloc((size_t)t->count * sizeof *t->err);
+    if (!pool || !t->rc || !t->err) {
+        ss_pool_free(pool);
+        free(t->rc);
+        free(t->err);
+        return err && err->code ? err->code : ss_error_set(err, SS_ENOMEM, "out of memory");
+    }
+    for (int k = 0; k < t->count; k++)
+        t->rc[k] = SS_OK; /* a fold not run follows a failed one of its thread */
+    if (!t->opt->quiet)
+        fprintf(stderr, "spiksim: folds %d-%d, %u at once\n", 1, t->count, t->threads);
+    ss_pool_run(pool, fold_worker, t);
+    int rc = SS_OK;
+    for (int k = 0; k < t->count && rc == SS_OK; k++)
+        if (t->rc[k] != SS_OK) {
+            rc = t->rc[k];
+            if (err)
+                *err = t->err[k];
+        }
+    ss_pool_free(pool);
+    free(t->rc);
+    free(t->err);
+    return rc;
+}
+
 int ss_run_classifier(const ss_config *cfg, const ss_dataset *ds, const ss_run_options *opt,
                       ss_results *results, ss_error *err)
 {
@@ -263,13 +323,32 @@ int ss_run_classifier(const ss_config *cfg, const ss_dataset *ds, const ss_run_o
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     for (size_t i = 0; i < ss_dataset_n_classes(ds); i++)
         results->class_names[i] = ss_dataset_class_name(ds, i);
+    long th = ss_config_int(cfg, "simulation", "threads");
+    unsigned threads = th > 0 ? (unsigned)th : ss_pool_online_cpus();
+    /* Several folds on several threads, unless a live view, a log or other
+     * ranks follow the folds one by one. */
+    if (count > 1 && threads > 1 && !opt->on_fold && !opt->verbose &&
+        ss_comm_size(opt->comm) == 1) {
+        fold_team t = {cfg,
+                       ds,
+                       opt,
+                       results,
+                       first,
+                       count,
+                       threads < (unsigned)count ? threads : (unsigned)count,
+                       NULL,
+                       NULL};
+        results->folds_at_once = t.threads;
+        return run_folds_parallel(&t, err);
+    }
+    results->folds_at_once = 1;
     ss_progress progress;
     ss_progress_init(&progress, stderr, opt->quiet);
     for (int k = 0; k < count && rc == SS_OK; k++) {
         if (count > 1 && !opt->quiet)
             fprintf(stderr, "spiksim: fold %d of %d\n", k + 1, count);
-        rc = run_fold(cfg, ds, opt, first + k, k == 0, results->class_names, &results->folds[k],
-                      &progress, err);
+        rc = run_fold(cfg, ds, opt, first + k, k == 0, (unsigned)th, results->class_names,
+                      &results->folds[k], &progress, err);
     }
     return rc;
 }

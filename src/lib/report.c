@@ -219,19 +219,23 @@ void ss_results_print(const ss_results *r, FILE *out)
     long long events = sum_ll(r, FIELD(synaptic_events));
     double wall = train_s + test_s;
     fprintf(out,
-            "\n  simulated %lld presentations: %lld spikes, %lld synaptic events in %.2f s "
+            "\n  simulated %lld presentations: %lld spikes, %lld synaptic events in %.2f s%s "
             "(%.0f samples/s, %.3g events/s)\n",
-            samples, sum_ll(r, FIELD(spikes)), events, wall, wall > 0 ? samples / wall : 0,
+            samples, sum_ll(r, FIELD(spikes)), events, wall,
+            r->folds_at_once > 1 ? " (the folds' times summed)" : "", wall > 0 ? samples / wall : 0,
             wall > 0 ? events / wall : 0);
     if (!r->n_folds)
         return;
     const ss_fold_result *f = &r->folds[0];
-    fprintf(out, "  training on %u partition%s, %u thread%s; passes with plasticity off on %u "
-                 "thread%s",
+    fprintf(out,
+            "  training on %u partition%s, %u thread%s; passes with plasticity off on %u "
+            "thread%s",
             f->train_partitions, f->train_partitions == 1 ? "" : "s", f->train_threads,
             f->train_threads == 1 ? "" : "s", f->eval_threads, f->eval_threads == 1 ? "" : "s");
     if (f->ranks > 1)
         fprintf(out, " on each of %u ranks", f->ranks);
+    if (r->folds_at_once > 1)
+        fprintf(out, "; %u folds at once", r->folds_at_once);
     if (isinf(f->window_ms))
         fprintf(out, "; window none\n");
     else
@@ -345,6 +349,8 @@ static void write_json(const ss_results *r, ss_json *j)
         ss_json_int(j, f->eval_threads);
         ss_json_key(j, "ranks");
         ss_json_int(j, f->ranks);
+        ss_json_key(j, "folds_at_once");
+        ss_json_int(j, r->folds_at_once > 0 ? r->folds_at_once : 1);
         ss_json_key(j, "window_ms");
         if (isinf(f->window_ms))
             ss_json_null(j);
