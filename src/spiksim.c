@@ -503,6 +503,12 @@ static void print_run_stats(const ss_run_stats *st, FILE *out)
                 st->plan.ranks,
                 st->plan.distributed ? "the network split" : "each the whole network",
                 (double)st->rank_bytes_max / (1024.0 * 1024.0), st->rss_mib_max);
+    if (st->exchanges)
+        fprintf(out,
+                "  exchange: %llu windows, %.0f bytes received per window and rank, %.3f s "
+                "(rank 0)\n",
+                (unsigned long long)st->exchanges,
+                (double)st->exchange_bytes / (double)st->exchanges, st->exchange_s);
     if (st->plan.ranks > 1)
         fprintf(out, "  partitions %u over %u ranks, %u thread%s each, window ",
                 st->plan.partitions, st->plan.ranks, st->plan.threads,
@@ -560,6 +566,12 @@ static int write_run_json(const ss_config *cfg, const ss_run_stats *st, const ch
     ss_json_int(&j, (long long)st->rank_bytes_max);
     ss_json_key(&j, "peak_resident_mib");
     ss_json_number(&j, st->rss_mib_max);
+    ss_json_key(&j, "exchanges");
+    ss_json_int(&j, (long long)st->exchanges);
+    ss_json_key(&j, "exchange_bytes");
+    ss_json_int(&j, (long long)st->exchange_bytes);
+    ss_json_key(&j, "exchange_s");
+    ss_json_number(&j, st->exchange_s);
     ss_json_object_end(&j);
     ss_json_key(&j, "timing");
     ss_json_object_begin(&j);

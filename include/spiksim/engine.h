@@ -75,6 +75,11 @@ void ss_engine_get_plan(const ss_engine *eng, ss_engine_plan *plan);
 /* Windows run so far on every thread, and on the calling thread alone: the
  * engine times both and keeps the faster (results do not depend on it). */
 void ss_engine_window_counts(const ss_engine *eng, uint64_t *parallel, uint64_t *serial);
+/* Several ranks: the exchanges of windows so far, the bytes this rank
+ * received in them (headers and spikes of every rank, its own included) and
+ * the wall time thread 0 spent in them (waiting for the others included). */
+void ss_engine_exchange_stats(const ss_engine *eng, uint64_t *exchanges, uint64_t *bytes,
+                              double *seconds);
 /* This process's partition q's block of a layer (q < local_partitions):
  * neurons [*first, *end) of it. */
 void ss_engine_partition_block(const ss_engine *eng, unsigned q, size_t layer, size_t *first,
@@ -201,6 +206,10 @@ typedef struct ss_run_stats {
     size_t rank_bytes_max;   /* the largest rank's estimated memory */
     double rss_mib;          /* this process's peak resident memory */
     double rss_mib_max;      /* the largest of every rank's */
+    /* several ranks (rank 0's figures): windows exchanged, bytes received,
+     * seconds spent exchanging */
+    uint64_t exchanges, exchange_bytes;
+    double exchange_s;
     size_t n_layers;
     ss_layer_stats *layers;
 } ss_run_stats;

@@ -52,6 +52,14 @@ void ss_engine_window_counts(const ss_engine *eng, uint64_t *parallel, uint64_t 
     *serial = eng->wstats.windows[1];
 }
 
+void ss_engine_exchange_stats(const ss_engine *eng, uint64_t *exchanges, uint64_t *bytes,
+                              double *seconds)
+{
+    *exchanges = eng->wstats.exchanges;
+    *bytes = eng->wstats.exchange_bytes;
+    *seconds = eng->wstats.exchange_s;
+}
+
 void ss_engine_partition_block(const ss_engine *eng, unsigned q, size_t layer, size_t *first,
                                size_t *end)
 {

@@ -175,8 +175,10 @@ typedef struct observer {
 typedef struct ss_window_stats {
     double s_per_window[2];
     uint64_t windows[2];
-    int best;                        /* the faster way so far */
-    unsigned since_probe, probe_gap; /* epochs since the other was tried, and the gap */
+    int best;                           /* the faster way so far */
+    unsigned since_probe, probe_gap;    /* epochs since the other was tried, and the gap */
+    uint64_t exchanges, exchange_bytes; /* several ranks: windows exchanged, bytes received */
+    double exchange_s;                  /* and the time thread 0 spent on them */
 } ss_window_stats;
 
 struct ss_engine {

@@ -272,6 +272,7 @@ int ss_simulate_run(const ss_config *cfg, const ss_simulate_options *opt, ss_run
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     }
     stats->rank_bytes_max = stats->net.estimated_bytes;
+    ss_engine_exchange_stats(eng, &stats->exchanges, &stats->exchange_bytes, &stats->exchange_s);
     if (rc == SS_OK && stats->plan.distributed)
         rc = combine_ranks(comm, stats, err);
     if (rc == SS_OK && stats->interrupted)

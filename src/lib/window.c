@@ -151,6 +151,7 @@ static void close_window(window_run *w, int box, double W_end)
 static void exchange(window_run *w, int box, double W_end)
 {
     ss_engine *eng = w->eng;
+    double t0 = wall_s();
     unsigned R = eng->plan.ranks, np = eng->n_parts, nt = eng->n_total;
     size_t hdr = 1 + (size_t)np;
     uint32_t *head = w->head, *all = w->head + hdr;
@@ -184,6 +185,11 @@ static void exchange(window_run *w, int box, double W_end)
         stop_at(w, rc, W_end); /* a failed collective: the others fail too */
         return;
     }
+    eng->wstats.exchanges++;
+    eng->wstats.exchange_bytes += (uint64_t)R * hdr * sizeof *head;
+    for (unsigned r = 0; r < R; r++)
+        eng->wstats.exchange_bytes += w->sizes[r];
+    eng->wstats.exchange_s += wall_s() - t0;
     for (unsigned r = 0; r < R; r++) {
         const uint32_t *h = all + r * hdr;
         if (h[0])
