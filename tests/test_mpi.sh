@@ -111,7 +111,7 @@ EOF
 run 0 1 "$tmp/free.ini" --raster "$tmp/free.csv" --json "$tmp/free.json" >"$tmp/free.out" 2>&1 ||
     echo "FAIL: the one-process free run"
 strip "$tmp/free.json" >"$tmp/free.j"
-grep -v 'build\|partitions\|ranks' "$tmp/free.out" >"$tmp/free.stats"
+grep -v 'build\|partitions\|ranks\|exchange:' "$tmp/free.out" >"$tmp/free.stats"
 for cfg in "1 1" "2 1" "3 1" "2 2"; do
     set -- $cfg
     tag="np$1x$2"
@@ -120,7 +120,7 @@ for cfg in "1 1" "2 1" "3 1" "2 2"; do
     same "raster on $1 ranks x $2 threads" "$tmp/free.csv" "$tmp/$tag.csv"
     strip "$tmp/$tag.json" >"$tmp/$tag.j"
     same "JSON on $1 ranks x $2 threads" "$tmp/free.j" "$tmp/$tag.j"
-    grep -v 'build\|partitions\|ranks' "$tmp/$tag.out" >"$tmp/$tag.stats"
+    grep -v 'build\|partitions\|ranks\|exchange:' "$tmp/$tag.out" >"$tmp/$tag.stats"
     same "statistics printed on $1 ranks x $2 threads" "$tmp/free.stats" "$tmp/$tag.stats"
 done
 if [ "$(wc -l <"$tmp/free.csv")" -gt 2000 ] && grep -q 'ranks 2 (the network split)' "$tmp/np2x1.out"
