@@ -406,14 +406,15 @@ static void serve_end(ss_server *server, const cli_opts *o, int rc, int status)
 /* An interrupted classifier run (SIGINT, SIGTERM) says what it left: the
  * checkpoint of what was learned so far is saved (experiment.h), the
  * results, raster and pictures are not (the run did not finish). */
-static void report_interrupted(const cli_opts *o)
+static void report_interrupted(const cli_opts *o, int save_failed)
 {
     fprintf(stderr, "spiksim: interrupted: stopped after the current sample");
-    if (o->save_path && !o->no_train)
+    int saved = o->save_path && !o->no_train && !save_failed;
+    if (saved)
         fprintf(stderr, "; written: --save %s (the network as trained so far)", o->save_path);
     const struct {
         const char *flag, *path;
-    } lost[] = {{"--save", o->save_path && o->no_train ? o->save_path : NULL},
+    } lost[] = {{"--save", o->save_path && !saved ? o->save_path : NULL},
                 {"--json", o->json_path},
                 {"--raster", o->raster_path},
                 {"--plot-dir", o->plot_dir}};
@@ -462,10 +463,13 @@ static int run_classify(const ss_config *cfg, cli_opts *o, ss_error *err)
     ss_results results;
     memset(&results, 0, sizeof results);
     rc = ss_run_classifier(cfg, ds, &opt, &results, err);
+    const ss_error *late = ss_results_late_error(&results);
     int status = 0;
     if (rc == SS_EINTR) {
         if (cli_rank == 0)
-            report_interrupted(o);
+            report_interrupted(o, late != NULL);
+        if (late)
+            fail(late); /* why the checkpoint is not there */
         status = 130;
     } else if (rc != SS_OK) {
         status = fail(err);
@@ -474,6 +478,9 @@ static int run_classify(const ss_config *cfg, cli_opts *o, ss_error *err)
             ss_results_print(&results, o->text_out);
         if (o->json_path && ss_results_write_json(&results, o->json_path, err) != SS_OK)
             status = fail(err);
+        /* a raster or picture that failed after the results were in */
+        if (late && status == 0)
+            status = fail(late);
     }
     serve_end(server, o, rc, status);
     ss_results_free(&results);

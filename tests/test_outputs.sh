@@ -75,6 +75,12 @@ ln -s /dev/full "$tmp/full.csv"
 expect 1 "^spiksim: $tmp/full.csv: cannot write: No space left on device" -- \
     $quick --raster "$tmp/full.csv" "$ib"
 check "a link to /dev/full stays a link to it" sh -c "[ \"\$(readlink '$tmp/full.csv')\" = /dev/full ]"
+# A raster that cannot be written at the end fails the run after the
+# results are in: the summary and --json are still written.
+rm -f "$tmp/withfull.json"
+expect 1 "cannot write: No space left on device" -- \
+    $quick --raster "$tmp/full.csv" --json "$tmp/withfull.json" "$ib"
+check "a raster that failed at the end keeps the JSON" grep -q '"test_accuracy"' "$tmp/withfull.json"
 expect 1 "cannot write: No space left on device" -- $quick --save "$tmp/full.csv" "$ib"
 mkfifo "$tmp/fifo" || bad "mkfifo"
 # timeout: a build that replaced the FIFO would leave its reader waiting.
@@ -162,6 +168,26 @@ check "SIGTERM: the checkpoint is written" test -s "$tmp/int.ck"
 check "SIGTERM: the message says which outputs were written" \
     grep -q "^spiksim: interrupted: stopped after the current sample; written: --save $tmp/int.ck (the network as trained so far); not written (the run did not finish): --json $tmp/int.json, --raster $tmp/int.csv, --plot-dir $tmp/adir\$" "$tmp/int.out"
 check "SIGTERM: and indeed did not write them" sh -c "[ ! -e '$tmp/int.json' ] && [ ! -e '$tmp/int.csv' ]"
+
+# Interrupted, and the checkpoint cannot be written: still an interrupted
+# run (exit 130), and it says why the checkpoint is not there.
+"$SPIKSIM" -q --set data.folds=one --set train.epochs=100000 --set evaluate.baseline=none \
+    --save "$tmp/full.csv" "$ib" >"$tmp/intfull.out" 2>&1 &
+pid=$!
+i=0
+while [ $i -lt 600 ]; do
+    mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)
+    [ -n "$mask" ] && [ $(((0x$mask >> 14) & 1)) = 1 ] && break
+    sleep 0.05
+    i=$((i + 1))
+done
+kill -TERM "$pid"
+wait "$pid"
+st=$?
+check "SIGTERM, checkpoint on a full disk: exit 130 (got $st)" [ "$st" = 130 ]
+check "SIGTERM, checkpoint on a full disk: says it is not written, and why" sh -c \
+    "grep -q 'not written (the run did not finish): --save $tmp/full.csv' '$tmp/intfull.out' &&
+     grep -q '^spiksim: $tmp/full.csv: cannot write: No space left on device' '$tmp/intfull.out'"
 
 echo "test_outputs: $passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -48,6 +48,10 @@ typedef struct ss_fold_result {
     ss_fgsm_row *fgsm;
     size_t n_fgsm;
     size_t fgsm_samples; /* test samples attacked */
+    /* An output that failed once the fold's results were in (a raster or
+     * picture at the end, a checkpoint of an interrupted run): the results
+     * are kept and reported, and the run then fails with this. code 0: none. */
+    ss_error late;
 } ss_fold_result;
 
 typedef struct ss_results {
@@ -63,6 +67,8 @@ typedef struct ss_results {
     unsigned folds_at_once; /* folds run on threads side by side (1: in turn) */
 } ss_results;
 
+/* The first fold's late error (see ss_fold_result), NULL when none. */
+const ss_error *ss_results_late_error(const ss_results *r);
 /* Allocates n_folds empty folds with confusion matrices for n_classes. */
 int ss_results_init(ss_results *r, size_t n_folds, size_t n_classes, ss_error *err);
 void ss_results_free(ss_results *r);

@@ -201,11 +201,14 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
         rc = opt->on_fold(opt->on_fold_ctx, 1, c, split, res, err);
     if (rc == SS_OK && !opt->no_train) {
         rc = ss_classifier_train(c, cfg, split, res, progress, opt->stop, err);
-        /* An interrupted run still saves what it learned. */
+        /* An interrupted run still saves what it learned; if that fails
+         * it is still an interrupted run, and says so. */
         if ((rc == SS_OK || rc == SS_EINTR) && opt->save_path) {
             ss_error save_err;
             int src = ss_classifier_save(c, opt->save_path, &save_err);
-            if (src != SS_OK) {
+            if (src != SS_OK && rc == SS_EINTR) {
+                res->late = save_err;
+            } else if (src != SS_OK) {
                 if (err)
                     *err = save_err;
                 rc = src;
@@ -226,11 +229,13 @@ static int run_fold(const ss_config *cfg, const ss_dataset *ds, const ss_run_opt
         ss_classifier_set_listener(c, NULL, NULL);
     if (rc == SS_OK && strcmp(ss_config_string(cfg, "evaluate", "baseline"), "backprop") == 0)
         rc = run_baseline(cfg, opt, split, c, res, progress, err);
+    /* The fold's results are in: a raster or picture that cannot be
+     * written fails the run after the results are reported, not instead. */
     if (rc == SS_OK && cap && opt->raster_path)
-        rc = ss_figures_raster(cap, opt->raster_path, opt->raster_format,
-                               opt->raster ? opt->raster->max_spikes : 0, stderr, err);
-    if (rc == SS_OK && cap && opt->plot_dir)
-        rc = ss_figures_plots(opt->plot_dir, cap, res, c, split->n_features, err);
+        ss_figures_raster(cap, opt->raster_path, opt->raster_format,
+                          opt->raster ? opt->raster->max_spikes : 0, stderr, &res->late);
+    if (rc == SS_OK && cap && opt->plot_dir && !res->late.code)
+        ss_figures_plots(opt->plot_dir, cap, res, c, split->n_features, &res->late);
     if (cap)
         ss_engine_remove_observer(ss_classifier_engine(c), ss_capture_spike, cap);
     ss_capture_free(cap);

@@ -31,6 +31,14 @@ int ss_results_init(ss_results *r, size_t n_folds, size_t n_classes, ss_error *e
     return SS_OK;
 }
 
+const ss_error *ss_results_late_error(const ss_results *r)
+{
+    for (size_t i = 0; r->folds && i < r->n_folds; i++)
+        if (r->folds[i].late.code)
+            return &r->folds[i].late;
+    return NULL;
+}
+
 void ss_results_free(ss_results *r)
 {
     free(r->class_names);
