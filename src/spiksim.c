@@ -84,7 +84,8 @@ static const char usage_text[] =
     "      --json FILE              write the results as JSON to FILE ('-':\n"
     "                               standard output)\n"
     "      --save FILE              save the trained network (weights, thresholds,\n"
-    "                               shape) to a checkpoint FILE\n"
+    "                               shape) to a checkpoint FILE; a free run's\n"
+    "                               learned weights (plastic projections)\n"
     "      --load FILE              start from a checkpoint saved by --save\n"
     "      --no-train               skip training: test the loaded network\n"
     "      --raster FILE            write recorded spikes to FILE (.csv, .bin, .png,\n"
@@ -503,6 +504,15 @@ static void print_run_stats(const ss_run_stats *st, FILE *out)
             "events/s\n",
             st->net.n_synapses, st->net.bytes_per_synapse, st->build_s, st->run_s,
             st->syn_events_per_s);
+    for (size_t k = 0; k < st->n_plastic; k++) {
+        const ss_plastic_stats *ps = &st->plastic[k];
+        fprintf(out,
+                "  plastic %s: %llu synapses, mean weight %.4g, %.1f%% above the middle of "
+                "[%g, %g]\n",
+                ps->name, (unsigned long long)ps->synapses, ps->mean_weight,
+                ps->synapses ? 100.0 * (double)ps->above_half / (double)ps->synapses : 0, ps->w_min,
+                ps->w_max);
+    }
     if (st->plan.ranks > 1)
         fprintf(out,
                 "  ranks %u (%s): memory per rank %.1f MiB estimated, %.1f MiB peak resident "
@@ -555,6 +565,33 @@ static int write_run_json(const ss_config *cfg, const ss_run_stats *st, const ch
     ss_json_int(&j, (long long)st->net.n_synapses);
     ss_json_key(&j, "bytes_per_synapse");
     ss_json_number(&j, st->net.bytes_per_synapse);
+    if (st->n_plastic) {
+        ss_json_key(&j, "plastic");
+        ss_json_array_begin(&j);
+        for (size_t k = 0; k < st->n_plastic; k++) {
+            const ss_plastic_stats *ps = &st->plastic[k];
+            ss_json_object_begin(&j);
+            ss_json_key(&j, "projection");
+            ss_json_string(&j, ps->name);
+            ss_json_key(&j, "synapses");
+            ss_json_int(&j, (long long)ps->synapses);
+            ss_json_key(&j, "w_min");
+            ss_json_number(&j, ps->w_min);
+            ss_json_key(&j, "w_max");
+            ss_json_number(&j, ps->w_max);
+            ss_json_key(&j, "mean_weight");
+            ss_json_number(&j, ps->mean_weight);
+            ss_json_key(&j, "fraction_above_middle");
+            ss_json_number(&j, ps->synapses ? (double)ps->above_half / (double)ps->synapses : 0);
+            ss_json_key(&j, "histogram");
+            ss_json_array_begin(&j);
+            for (int b = 0; b < SS_WEIGHT_BINS; b++)
+                ss_json_int(&j, (long long)ps->counts[b]);
+            ss_json_array_end(&j);
+            ss_json_object_end(&j);
+        }
+        ss_json_array_end(&j);
+    }
     /* How it ran (no other figure depends on it, docs/parallel.md). */
     ss_json_key(&j, "parallel");
     ss_json_object_begin(&j);
@@ -670,9 +707,11 @@ static int attach_capture(void *ctx, ss_network *net, ss_engine *eng, ss_error *
 static int run_free(const ss_config *cfg, cli_opts *o, ss_error *err)
 {
     int rc = SS_OK;
-    if (o->save_path || o->load_path)
+    if (o->load_path || o->no_train)
         rc = ss_error_set(err, SS_EUSAGE,
-                          "--save/--load: a free-running model has nothing to train");
+                          "%s: a free-running model starts from its model file; --load and "
+                          "--no-train are for classifier models",
+                          o->load_path ? "--load" : "--no-train");
     else if (o->raster_samples_given)
         rc = ss_error_set(err, SS_EUSAGE,
                           "--raster-samples: a free-running model has no presentations; use "
@@ -694,7 +733,8 @@ static int run_free(const ss_config *cfg, cli_opts *o, ss_error *err)
                               .on_start = attach_capture,
                               .ctx = &fc,
                               .stop = &stop_requested,
-                              .comm = o->comm};
+                              .comm = o->comm,
+                              .save_path = o->save_path};
     rc = ss_simulate_run(cfg, &so, &st, err);
     /* Stopped by a signal: the outputs and summary of what was simulated. */
     int interrupted = rc == SS_EINTR && st.interrupted;

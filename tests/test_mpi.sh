@@ -131,6 +131,55 @@ else
     echo "FAIL: the free run's raster is short, or 2 ranks did not split the network"
 fi
 
+# ---- a plastic free run: the learned weights' statistics on 1, 2 ranks x 1, 2 x 2 ----
+cat >"$tmp/plastic.ini" <<'EOF'
+[simulation]
+duration_ms = 2000
+[plasticity]
+a_plus = 0.02
+a_minus = 0.021
+w_max = 3
+[layer.in]
+type = poisson
+size = 200
+rate_hz = 15
+[layer.exc]
+size = 90
+v_init = uniform
+[projection.in_exc]
+from = in
+to = exc
+connect = fixed_prob
+p = 0.3
+plastic = true
+weight_dist = uniform
+weight_min = 0
+weight_max = 3
+[projection.ee]
+from = exc
+to = exc
+connect = fixed_prob
+p = 0.1
+plastic = true
+weight = 0.5
+delay_ms = 0.5
+delay_max_ms = 2
+EOF
+run 0 1 "$tmp/plastic.ini" --json "$tmp/plastic.json" --raster "$tmp/plastic.csv" >/dev/null 2>&1 ||
+    echo "FAIL: the plastic free run on one process"
+strip "$tmp/plastic.json" >"$tmp/plastic.j"
+for cfg in "2 1" "2 2"; do
+    set -- $cfg
+    tag="plastic-np$1x$2"
+    run "$1" "$2" "$tmp/plastic.ini" --json "$tmp/$tag.json" --raster "$tmp/$tag.csv" \
+        >/dev/null 2>&1 || echo "FAIL: the plastic free run on $1 ranks x $2 threads"
+    strip "$tmp/$tag.json" >"$tmp/$tag.j"
+    same "plastic free run JSON on $1 ranks x $2 threads" "$tmp/plastic.j" "$tmp/$tag.j"
+    same "plastic free run raster on $1 ranks x $2 threads" "$tmp/plastic.csv" "$tmp/$tag.csv"
+done
+grep -q '"plastic"' "$tmp/plastic.json" && passed=$((passed + 1)) ||
+    { failed=$((failed + 1)); echo "FAIL: no plastic statistics in the JSON"; }
+
 # ---- --check: every rank builds its share; the counts are the whole network's ----
 run 0 1 "$tmp/free.ini" --check >"$tmp/check1.out" 2>&1 || echo "FAIL: --check on one process"
 run 2 1 "$tmp/free.ini" --check >"$tmp/check2.out" 2>&1 || echo "FAIL: --check on 2 ranks"

@@ -191,6 +191,20 @@ typedef struct ss_layer_stats {
     double cv_isi;  /* mean over neurons with >= 2 intervals of sd/mean; NAN if none */
 } ss_layer_stats;
 
+/* A plastic projection's weights at the end of a free run.  The sum is
+ * taken in integers (weights in units of 2^-24) so that it is the same
+ * however the synapses are split between ranks. */
+#define SS_WEIGHT_BINS 20
+typedef struct ss_plastic_stats {
+    char *name;
+    uint64_t synapses;
+    double w_min, w_max;             /* the rule's bounds */
+    double mean_weight;              /* over its synapses */
+    uint64_t above_half;             /* synapses with w > (w_min + w_max) / 2 */
+    uint64_t counts[SS_WEIGHT_BINS]; /* histogram over [w_min, w_max] */
+    int64_t sum_q;                   /* the sum behind mean_weight */
+} ss_plastic_stats;
+
 typedef struct ss_run_stats {
     unsigned long seed;
     double duration_ms;           /* simulated: [simulation] duration_ms, or less if interrupted */
@@ -212,6 +226,8 @@ typedef struct ss_run_stats {
     double exchange_s;
     size_t n_layers;
     ss_layer_stats *layers;
+    size_t n_plastic; /* plastic projections that learned during the run */
+    ss_plastic_stats *plastic;
 } ss_run_stats;
 
 /* Runs a model without [data] (bench4, say): builds its network from seed,
@@ -241,6 +257,10 @@ typedef struct ss_simulate_options {
      * its share of the network; the stats are the whole run's on every
      * rank, and every error is agreed on by all of them. */
     ss_comm *comm;
+    /* Plastic projections learn during the run ([plasticity]); their final
+     * weights go to this checkpoint (NULL: none; one process, or ranks that
+     * each hold the whole network). */
+    const char *save_path;
 } ss_simulate_options;
 
 int ss_simulate_run(const ss_config *cfg, const ss_simulate_options *opt, ss_run_stats *stats,

@@ -48,6 +48,11 @@ typedef struct ss_learner ss_learner;
  * net, which eng simulates.  Plasticity starts disabled. */
 ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *cfg, ss_error *err);
 void ss_learner_free(ss_learner *l);
+/* The projections that learn with the rule: how many, and the k-th one's
+ * index in the network with its weight bounds. */
+size_t ss_learner_n_plastic(const ss_learner *l);
+void ss_learner_plastic(const ss_learner *l, size_t k, size_t *projection, double *w_min,
+                        double *w_max);
 
 /* Plasticity (STDP, teacher term, threshold growth, normalisation) on or off;
  * thresholds keep acting either way. */

@@ -143,7 +143,8 @@ static const ss_key_spec keys[] = {
     {"projection", "delay_max_ms", SS_KEY_DOUBLE, "0", 0, 1e6, NULL,
      "when above delay_ms, each synapse's delay is uniform in [delay_ms, delay_max_ms]"},
     {"projection", "plastic", SS_KEY_BOOL, "false", 0, 0, NULL,
-     "learn these weights with the [plasticity] rule during training"},
+     "learn these weights with the [plasticity] rule: during training, or for the whole of a "
+     "free run (a model without [data])"},
     {"projection", "teacher", SS_KEY_BOOL, "false", 0, 0, NULL,
      "from a label layer: its spikes are teacher spikes for the resume_eta term of the target"},
     {"projection", "learning_gain", SS_KEY_DOUBLE, "1", 0, 1e6, NULL,

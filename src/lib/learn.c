@@ -43,6 +43,11 @@ typedef struct plastic_proj {
     ss_projection *proj;
     size_t index, from, to;
     ss_trace_bank **pre; /* x_j at the synapse, per partition (every j in each) */
+    /* Individual delays: the spikes of one neuron reach its synapses at
+     * different times, so each synapse has its own pre trace (indexed by
+     * synapse, not by presynaptic neuron), as a clock-driven simulator keeps
+     * one per synapse. */
+    int per_synapse;
     ss_stdp_params stdp; /* [plasticity], with this projection's bounds (w_abs_max) */
     unsigned *arrivals;  /* per synapse, spikes arrived this presentation (resume_timing =
                             presentation, onto a taught layer), else NULL */
@@ -134,7 +139,11 @@ static void on_pre_arrival(void *ctx, unsigned part, size_t projection, uint32_t
     if (pp->arrivals)
         for (size_t s = first_syn; s < first_syn + n; s++)
             pp->arrivals[s]++;
-    ss_trace_bank_spike(pp->pre[part], pre, t_ms);
+    if (pp->per_synapse)
+        for (size_t s = first_syn; s < first_syn + n; s++)
+            ss_trace_bank_spike(pp->pre[part], s, t_ms);
+    else
+        ss_trace_bank_spike(pp->pre[part], pre, t_ms);
 }
 
 /* Adds delta * x_j to every plastic input of neuron i (teacher term). */
@@ -150,8 +159,9 @@ static void teach(ss_learner *l, layer_state *ls, unsigned part, uint32_t i, dou
         const uint32_t *syn = ss_projection_in_syn(pp->proj);
         const uint32_t *pre = ss_projection_in_pre(pp->proj);
         float *w = ss_projection_weights(pp->proj);
+        const uint32_t *at = pp->per_synapse ? syn : pre; /* the trace of synapse syn[k] */
         for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++) {
-            double x = bank->scaled[pre[k]] * f;
+            double x = bank->scaled[at[k]] * f;
             if (x > 0)
                 w[syn[k]] = ss_stdp_clip(&pp->stdp, w[syn[k]] + step * x);
         }
@@ -189,8 +199,9 @@ static void on_post_spike(void *ctx, unsigned part, size_t layer, size_t neuron,
         const uint32_t *syn = ss_projection_in_syn(pp->proj);
         const uint32_t *pre = ss_projection_in_pre(pp->proj);
         float *w = ss_projection_weights(pp->proj);
+        const uint32_t *at = pp->per_synapse ? syn : pre; /* the trace of synapse syn[k] */
         for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++) {
-            double x = bank->scaled[pre[k]] * f;
+            double x = bank->scaled[at[k]] * f;
             if (x > 0)
                 w[syn[k]] = ss_stdp_on_post(&pp->stdp, w[syn[k]], x, scale);
         }
@@ -452,12 +463,15 @@ ss_learner *ss_learner_alloc(ss_network *net, ss_engine *eng, const ss_config *c
         pp->normalize = ss_config_double(cfg, sec, "normalize");
         pp->l2 = strcmp(ss_config_string(cfg, sec, "normalize_norm"), "l2") == 0;
         layer_state *post = &l->layers[to];
+        pp->per_synapse = ss_projection_delays(p) != NULL;
+        size_t n_pre_traces = pp->per_synapse ? ss_projection_n_synapses(p)
+                                              : ss_layer_size(ss_network_layer(net, from));
         int ok = (pp->pre = calloc(l->n_parts, sizeof *pp->pre)) != NULL;
         if (ok && !post->post)
             ok = (post->post = calloc(l->n_parts, sizeof *post->post)) != NULL;
         for (unsigned q = 0; ok && q < l->n_parts; q++) {
-            ok = (pp->pre[q] = ss_trace_bank_alloc(ss_layer_size(ss_network_layer(net, from)),
-                                                   l->stdp.tau_plus_ms, l->stdp.nearest)) != NULL;
+            ok = (pp->pre[q] = ss_trace_bank_alloc(n_pre_traces, l->stdp.tau_plus_ms,
+                                                   l->stdp.nearest)) != NULL;
             if (ok && !post->post[q]) {
                 size_t first, end;
                 ss_engine_partition_block(eng, q, to, &first, &end);
@@ -523,6 +537,19 @@ void ss_learner_free(ss_learner *l)
         free(l->moded[k].base);
     free(l->moded);
     free(l);
+}
+
+size_t ss_learner_n_plastic(const ss_learner *l)
+{
+    return l->n_projs;
+}
+
+void ss_learner_plastic(const ss_learner *l, size_t k, size_t *projection, double *w_min,
+                        double *w_max)
+{
+    *projection = l->projs[k].index;
+    *w_min = l->projs[k].stdp.w_min;
+    *w_max = l->projs[k].stdp.w_max;
 }
 
 /* Which layers learn now (plasticity on and the epoch in their

@@ -3,7 +3,9 @@
  * model without [data], such as bench4. */
 #define _POSIX_C_SOURCE 200809L
 #include <spiksim/atomic.h>
+#include <spiksim/checkpoint.h>
 #include <spiksim/engine.h>
+#include <spiksim/learn.h>
 #include <spiksim/record.h>
 
 #include "pool.h"
@@ -57,6 +59,66 @@ void ss_run_stats_free(ss_run_stats *stats)
     free(stats->layers);
     stats->layers = NULL;
     stats->n_layers = 0;
+    for (size_t i = 0; i < stats->n_plastic; i++)
+        free(stats->plastic[i].name);
+    free(stats->plastic);
+    stats->plastic = NULL;
+    stats->n_plastic = 0;
+}
+
+/* Weights in integer units of 2^-24 for sums that do not depend on the
+ * order they are taken in (ranks hold different synapses). */
+#define WEIGHT_UNIT 16777216.0
+
+/* The final weights of every projection that learned (this rank's
+ * synapses; combine_ranks() adds the other ranks'). */
+static int plastic_stats(ss_run_stats *st, ss_network *net, const ss_learner *l)
+{
+    size_t n = l ? ss_learner_n_plastic(l) : 0;
+    if (!n)
+        return SS_OK;
+    if (!(st->plastic = calloc(n, sizeof *st->plastic)))
+        return SS_ENOMEM;
+    st->n_plastic = n;
+    for (size_t k = 0; k < n; k++) {
+        ss_plastic_stats *ps = &st->plastic[k];
+        size_t pi;
+        ss_learner_plastic(l, k, &pi, &ps->w_min, &ps->w_max);
+        ss_projection *p = ss_network_projection(net, pi);
+        if (!(ps->name = strdup(ss_projection_name(p))))
+            return SS_ENOMEM;
+        const float *w = ss_projection_weights(p);
+        ps->synapses = ss_projection_n_synapses(p);
+        double half = 0.5 * (ps->w_min + ps->w_max), span = ps->w_max - ps->w_min;
+        for (size_t s = 0; s < ps->synapses; s++) {
+            ps->sum_q += (int64_t)llround((double)w[s] * WEIGHT_UNIT);
+            ps->above_half += w[s] > half;
+            long b = span > 0 ? (long)floor(((double)w[s] - ps->w_min) / span * SS_WEIGHT_BINS) : 0;
+            ps->counts[b < 0 ? 0 : b >= SS_WEIGHT_BINS ? SS_WEIGHT_BINS - 1 : b]++;
+        }
+    }
+    return SS_OK;
+}
+
+static void plastic_means(ss_run_stats *st)
+{
+    for (size_t k = 0; k < st->n_plastic; k++) {
+        ss_plastic_stats *ps = &st->plastic[k];
+        ps->mean_weight = ps->synapses ? (double)ps->sum_q / WEIGHT_UNIT / (double)ps->synapses : 0;
+    }
+}
+
+/* The checkpoint of a free run's learned weights (ss_learner_save()). */
+static int save_weights(const ss_learner *l, const char *path, ss_error *err)
+{
+    ss_checkpoint *ck = ss_checkpoint_alloc();
+    if (!ck)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    int rc = ss_learner_save(l, ck, err);
+    if (rc == SS_OK)
+        rc = ss_checkpoint_write(ck, path, err);
+    ss_checkpoint_free(ck);
+    return rc;
 }
 
 static int fill_stats(ss_run_stats *stats, const ss_network *net, const ss_engine *eng,
@@ -156,7 +218,8 @@ static double rss_mib(void)
 static int combine_ranks(ss_comm *comm, ss_run_stats *st, ss_error *err)
 {
     size_t nl = st->n_layers;
-    uint64_t *v = malloc((5 + nl) * sizeof *v);
+    size_t np = st->n_plastic, per = 3 + SS_WEIGHT_BINS;
+    uint64_t *v = malloc((5 + nl + np * per) * sizeof *v);
     if (!v)
         return ss_error_set(err, SS_ENOMEM, "out of memory");
     v[0] = st->spikes;
@@ -167,7 +230,15 @@ static int combine_ranks(ss_comm *comm, ss_run_stats *st, ss_error *err)
     v[4] = (uint64_t)(st->net.bytes_per_synapse * (double)st->net.n_synapses + 0.5);
     for (size_t i = 0; i < nl; i++)
         v[5 + i] = st->layers[i].spikes;
-    int rc = ss_comm_sum_u64(comm, v, 5 + nl, err);
+    /* two's complement: the sum of the u64 images is the image of the sum */
+    for (size_t k = 0; k < np; k++) {
+        uint64_t *q = v + 5 + nl + k * per;
+        q[0] = st->plastic[k].synapses;
+        q[1] = (uint64_t)st->plastic[k].sum_q;
+        q[2] = st->plastic[k].above_half;
+        memcpy(q + 3, st->plastic[k].counts, sizeof st->plastic[k].counts);
+    }
+    int rc = ss_comm_sum_u64(comm, v, 5 + nl + np * per, err);
     double mx[2] = {(double)st->net.estimated_bytes, st->rss_mib};
     if (rc == SS_OK)
         rc = ss_comm_max_f64(comm, mx, 2, err);
@@ -186,6 +257,14 @@ static int combine_ranks(ss_comm *comm, ss_run_stats *st, ss_error *err)
                               : 0;
         }
         st->syn_events_per_s = st->run_s > 0 ? (double)st->syn_events / st->run_s : 0;
+        for (size_t k = 0; k < np; k++) {
+            const uint64_t *q = v + 5 + nl + k * per;
+            st->plastic[k].synapses = q[0];
+            st->plastic[k].sum_q = (int64_t)q[1];
+            st->plastic[k].above_half = q[2];
+            memcpy(st->plastic[k].counts, q + 3, sizeof st->plastic[k].counts);
+        }
+        plastic_means(st);
         st->rank_bytes_max = (size_t)mx[0];
         st->rss_mib_max = mx[1];
     }
@@ -214,6 +293,7 @@ int ss_simulate_run(const ss_config *cfg, const ss_simulate_options *opt, ss_run
     ss_network *net = NULL;
     ss_engine *eng = NULL;
     ss_recorder *rec = NULL;
+    ss_learner *learner = NULL;
     isi_stats isi = {0};
     unsigned threads = (unsigned)ss_config_int(cfg, "simulation", "threads");
     unsigned parts = (unsigned)ss_config_int(cfg, "simulation", "partitions");
@@ -247,6 +327,29 @@ int ss_simulate_run(const ss_config *cfg, const ss_simulate_options *opt, ss_run
         if (!rec || ss_recorder_attach(rec, eng))
             rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     }
+    /* Plastic projections learn for the whole run, every pre/post pair, as
+     * in training (one "presentation" spanning the run: the per-sample
+     * steps, normalisation and homeostasis, never come). */
+    int plastic = 0;
+    for (size_t k = 0; k < ss_network_n_projections(net); k++)
+        plastic |= ss_projection_plastic(ss_network_projection(net, k));
+    if (rc == SS_OK && plastic) {
+        learner = ss_learner_alloc(net, eng, cfg, err);
+        if (!learner)
+            rc = err ? err->code : SS_ENOMEM;
+    }
+    if (rc == SS_OK && opt->save_path && (!learner || !ss_learner_n_plastic(learner)))
+        rc = ss_error_set(err, SS_EUSAGE,
+                          "--save: this model has no plastic projection, nothing is learned");
+    if (rc == SS_OK && opt->save_path && share.n > 1)
+        rc = ss_error_set(err, SS_EUSAGE,
+                          "--save: a free run's weights are split across %d ranks; run it on "
+                          "one process to save them",
+                          ss_comm_size(comm));
+    if (rc == SS_OK && learner) {
+        ss_learner_set_enabled(learner, 1);
+        ss_learner_begin_sample(learner, 0, duration);
+    }
     if ((rc = ss_comm_agree(comm, rc, err)) != SS_OK)
         goto done;
     double t1 = wall_s();
@@ -271,6 +374,13 @@ int ss_simulate_run(const ss_config *cfg, const ss_simulate_options *opt, ss_run
         ss_run_stats_free(stats);
         rc = ss_error_set(err, SS_ENOMEM, "out of memory");
     }
+    if (rc == SS_OK && plastic_stats(stats, net, learner) != SS_OK)
+        rc = ss_error_set(err, SS_ENOMEM, "out of memory");
+    plastic_means(stats);
+    if (rc == SS_OK && learner && opt->save_path && rank == 0)
+        rc = save_weights(learner, opt->save_path, err);
+    if ((rc = ss_comm_agree(comm, rc, err)) != SS_OK)
+        goto done;
     stats->rank_bytes_max = stats->net.estimated_bytes;
     ss_engine_exchange_stats(eng, &stats->exchanges, &stats->exchange_bytes, &stats->exchange_s);
     if (rc == SS_OK && stats->plan.distributed)
@@ -283,6 +393,7 @@ done:
     free(isi.acc);
     free(isi.offset);
     ss_recorder_free(rec);
+    ss_learner_free(learner);
     ss_engine_free(eng);
     ss_network_free(net);
     return rc;
