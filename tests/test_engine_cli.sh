@@ -96,5 +96,32 @@ for sig in INT TERM; do
     fi
 done
 
+# ---- poisson rates_file: one rate per neuron ----
+{ echo "# 40 (i mod 7) Hz, a blank line next"; echo
+  for i in 0 1 2 3 4 5 6 7 8 9 10 11 12 13; do echo "$((40 * (i % 7))).0e0 "; done; } >"$tmp/rates.txt"
+printf '[simulation]\nduration_ms = 20000\n[layer.p]\ntype = poisson\nsize = 14\nrates_file = rates.txt\n' \
+    >"$tmp/rates.ini"
+"$SPIKSIM" "$tmp/rates.ini" -q --raster "$tmp/rates.csv" || echo "FAIL: rates_file run"
+if awk -F, 'NR > 1 { n[$3]++ } END {
+        for (i = 0; i < 14; i++) {
+            want = 40 * (i % 7) * 20; got = n[i] + 0
+            # Poisson counts: within 5 sd of the mean (sd = sqrt(mean))
+            if (want == 0 ? got != 0 : (got - want) ^ 2 > 25 * want) { print i, got, want; bad = 1 }
+        }
+        exit bad }' "$tmp/rates.csv"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1)); echo "FAIL: per-neuron Poisson rates off"
+fi
+printf '1\n2\nx\n' >"$tmp/rates_bad.txt"
+printf '[layer.p]\ntype = poisson\nsize = 3\nrates_file = rates_bad.txt\n' >"$tmp/rates_bad.ini"
+expect 2 'rates_bad.txt:3: not a rate in Hz' -- "$tmp/rates_bad.ini"
+printf '1\n-2\n' >"$tmp/rates_bad.txt"
+expect 2 'rates_bad.txt:2: a rate must be finite and >= 0' -- "$tmp/rates_bad.ini"
+printf '1\n2\n' >"$tmp/rates_bad.txt"
+expect 2 'rates_bad.txt: 2 rates for a layer of 3 neurons' -- "$tmp/rates_bad.ini"
+printf '1\n2\n3\n4\n' >"$tmp/rates_bad.txt"
+expect 2 'rates_bad.txt:4: more rates than the 3 neurons' -- "$tmp/rates_bad.ini"
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

@@ -84,6 +84,10 @@ int ss_network_add_neurons(ss_network *net, const char *name, ss_layer_type type
                            const ss_neuron_params *params, ss_error *err);
 int ss_network_add_poisson(ss_network *net, const char *name, size_t size, double rate_hz,
                            double start_ms, ss_error *err);
+/* One rate per neuron of poisson layer layer (n = its size; each >= 0,
+ * finite), instead of its one rate_hz; copied. */
+int ss_network_set_poisson_rates(ss_network *net, size_t layer, const double *rates_hz,
+                                 size_t n, ss_error *err);
 int ss_network_add_regular(ss_network *net, const char *name, size_t size, double isi_ms,
                            double start_ms, ss_error *err);
 int ss_network_add_input(ss_network *net, const char *name, size_t size, ss_error *err);

@@ -104,6 +104,9 @@ static const ss_key_spec keys[] = {
     {"layer", "isi_ms", SS_KEY_DOUBLE, "10", 1e-6, BIG, NULL, "regular: interval between spikes"},
     {"layer", "start_ms", SS_KEY_DOUBLE, "0", 0, BIG, NULL,
      "poisson, regular: first possible spike"},
+    {"layer", "rates_file", SS_KEY_PATH, "", 0, 0, NULL,
+     "poisson: one rate per neuron, Hz, one number per line (blank lines and # comments "
+     "skipped); replaces rate_hz"},
     {"layer", "spike_file", SS_KEY_PATH, "", 0, 0, NULL,
      "spike_file: CSV of time_ms,neuron rows, times sorted"},
     {"layer", "target_spikes", SS_KEY_DOUBLE, "0", 0, 1e6, NULL,

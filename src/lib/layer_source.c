@@ -58,8 +58,10 @@ static double next_time(ss_part *eng, ss_layer_rt *L, src_state *S, uint32_t j, 
 {
     const ss_layer *l = L->layer;
     switch (l->type) {
-    case SS_LAYER_POISSON:
-        return l->rate_hz > 0 ? t + poisson_interval(eng, L, S, j, 1000.0 / l->rate_hz) : INFINITY;
+    case SS_LAYER_POISSON: {
+        double r = l->rates_hz ? l->rates_hz[j] : l->rate_hz;
+        return r > 0 ? t + poisson_interval(eng, L, S, j, 1000.0 / r) : INFINITY;
+    }
     case SS_LAYER_REGULAR:
         /* Multiples of the interval, not sums of it: no drift over long runs. */
         return l->start_ms + (double)S->count[j] * l->isi_ms;

@@ -39,6 +39,7 @@ static void layer_free(ss_layer *l)
     if (!l)
         return;
     free(l->name);
+    free(l->rates_hz);
     ss_spike_train_clear(&l->train);
     free(l);
 }
@@ -158,6 +159,28 @@ int ss_network_add_poisson(ss_network *net, const char *name, size_t size, doubl
     l->rate_hz = rate_hz;
     l->start_ms = start_ms;
     return (int)l->index;
+}
+
+int ss_network_set_poisson_rates(ss_network *net, size_t layer, const double *rates_hz, size_t n,
+                                 ss_error *err)
+{
+    ss_layer *l = layer < net->n_layers ? net->layers[layer] : NULL;
+    if (!l || l->type != SS_LAYER_POISSON)
+        return ss_error_set(err, SS_EUSAGE, "per-neuron rates: layer %zu is not poisson", layer);
+    if (n != l->size)
+        return ss_error_set(err, SS_ECONFIG, "layer '%s': %zu rates for %u neurons", l->name, n,
+                            l->size);
+    for (size_t j = 0; j < n; j++)
+        if (!(rates_hz[j] >= 0) || !isfinite(rates_hz[j]))
+            return ss_error_set(err, SS_ECONFIG, "layer '%s': rate of neuron %zu must be >= 0",
+                                l->name, j);
+    double *r = malloc((n ? n : 1) * sizeof *r);
+    if (!r)
+        return ss_error_set(err, SS_ENOMEM, "out of memory");
+    memcpy(r, rates_hz, n * sizeof *r);
+    free(l->rates_hz);
+    l->rates_hz = r;
+    return SS_OK;
 }
 
 int ss_network_add_regular(ss_network *net, const char *name, size_t size, double isi_ms,

@@ -4,8 +4,10 @@
  * cannot (v_th_mv above v_reset_mv, layers named by projections, ...) and
  * reports it at the key's line through ss_config_error(). */
 #define _POSIX_C_SOURCE 200809L
+#include "infile.h"
 #include "network_impl.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +21,58 @@ static int rethrow(const ss_config *cfg, ss_error *err, const char *sec, const c
     char msg[SS_ERROR_MSG_MAX];
     snprintf(msg, sizeof msg, "%s", err ? err->msg : "invalid value");
     return ss_config_error(cfg, err, sec, key, "%s", msg);
+}
+
+/* [layer] rates_file: one rate (Hz) per line and neuron, blank lines and
+ * lines starting with # skipped; errors name the file's line.  The layer's
+ * index on success. */
+static int read_rates(ss_network *net, size_t layer, const ss_config *cfg, const char *sec,
+                      size_t size, ss_error *err)
+{
+    char *path = ss_config_path(cfg, sec, "rates_file", err);
+    if (!path)
+        return err ? err->code : SS_ECONFIG;
+    FILE *f = ss__input_open(path, "rates file", "r", err);
+    double *rates = f ? malloc((size ? size : 1) * sizeof *rates) : NULL;
+    int rc = !f       ? (err ? err->code : SS_EDATA)
+             : !rates ? ss_error_set(err, SS_ENOMEM, "out of memory")
+                      : SS_OK;
+    char *line = NULL;
+    size_t cap = 0, n = 0, lineno = 0;
+    while (rc == SS_OK && getline(&line, &cap, f) >= 0) {
+        lineno++;
+        char *s = line;
+        while (*s == ' ' || *s == '\t')
+            s++;
+        if (*s == '#' || *s == '\n' || *s == '\r' || *s == 0)
+            continue;
+        char *end;
+        double r = strtod(s, &end);
+        while (*end == ' ' || *end == '\t' || *end == '\r' || *end == '\n')
+            end++;
+        if (end == s || *end)
+            rc = ss_error_set(err, SS_EDATA, "%s:%zu: not a rate in Hz", path, lineno);
+        else if (!(r >= 0) || !isfinite(r))
+            rc =
+                ss_error_set(err, SS_EDATA, "%s:%zu: a rate must be finite and >= 0", path, lineno);
+        else if (n == size)
+            rc = ss_error_set(err, SS_EDATA, "%s:%zu: more rates than the %zu neurons of the layer",
+                              path, lineno, size);
+        else
+            rates[n++] = r;
+    }
+    if (rc == SS_OK && f && ferror(f))
+        rc = ss__input_read_error(path, "rates file", errno, err);
+    if (rc == SS_OK && n < size)
+        rc = ss_error_set(err, SS_EDATA, "%s: %zu rates for a layer of %zu neurons", path, n, size);
+    if (rc == SS_OK)
+        rc = ss_network_set_poisson_rates(net, layer, rates, n, err);
+    free(line);
+    free(rates);
+    if (f)
+        fclose(f);
+    free(path);
+    return rc == SS_OK ? (int)layer : rc;
 }
 
 static ss_v_init v_init_of(const char *s)
@@ -64,6 +118,8 @@ static int add_layer(ss_network *net, const ss_config *cfg, const char *name, ss
     if (strcmp(type, "poisson") == 0) {
         rc = ss_network_add_poisson(net, name, (size_t)size, ss_config_double(cfg, sec, "rate_hz"),
                                     ss_config_double(cfg, sec, "start_ms"), err);
+        if (rc >= 0 && *ss_config_string(cfg, sec, "rates_file"))
+            return read_rates(net, (size_t)rc, cfg, sec, (size_t)size, err);
         return rethrow(cfg, err, sec, "rate_hz", rc);
     }
     if (strcmp(type, "regular") == 0) {

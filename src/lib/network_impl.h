@@ -14,6 +14,7 @@ struct ss_layer {
     size_t offset;           /* global id of neuron 0 */
     ss_neuron_params params; /* lif, lif_exp */
     double rate_hz;          /* poisson */
+    double *rates_hz;        /* poisson: one rate per neuron (rates_file), NULL: rate_hz */
     double isi_ms;           /* regular */
     double start_ms;         /* poisson, regular */
     ss_spike_train train;    /* spike_file */
