@@ -118,6 +118,21 @@ struct ss_learner {
 
 /* ---- hooks ------------------------------------------------------------ */
 
+/* The additive rule (mu = 0) inline, for the loops over every synapse of a
+ * spike: the same arithmetic as ss_stdp_on_post/on_pre (plasticity.c), so
+ * the same weights, without a call per synapse.  k is eta * eta_scale * A. */
+static inline float additive_up(double lo, double hi, float w, double k, double x)
+{
+    double nw = w < hi ? (double)w + k * x : (double)w;
+    return (float)(nw < lo ? lo : (nw > hi ? hi : nw));
+}
+
+static inline float additive_down(double lo, double hi, float w, double k, double y)
+{
+    double nw = w > lo ? (double)w - k * y : (double)w;
+    return (float)(nw < lo ? lo : (nw > hi ? hi : nw));
+}
+
 static void on_pre_arrival(void *ctx, unsigned part, size_t projection, uint32_t pre, double t_ms,
                            size_t first_syn, size_t n)
 {
@@ -131,10 +146,21 @@ static void on_pre_arrival(void *ctx, unsigned part, size_t projection, uint32_t
     double scale = l->eta_scale * pp->eta_scale;
     const uint32_t *target = ss_projection_targets(pp->proj);
     float *w = ss_projection_weights(pp->proj);
-    for (size_t s = first_syn; s < first_syn + n; s++) {
-        double y = post->scaled[target[s] - base] * f;
-        if (y > 0)
-            w[s] = ss_stdp_on_pre(&pp->stdp, w[s], y, scale);
+    if (pp->stdp.mu == 0) {
+        const double k = pp->stdp.eta * scale * pp->stdp.a_minus;
+        const double lo = pp->stdp.w_min, hi = pp->stdp.w_max;
+        const double *ys = post->scaled;
+        for (size_t s = first_syn; s < first_syn + n; s++) {
+            double y = ys[target[s] - base] * f;
+            if (y > 0)
+                w[s] = additive_down(lo, hi, w[s], k, y);
+        }
+    } else {
+        for (size_t s = first_syn; s < first_syn + n; s++) {
+            double y = post->scaled[target[s] - base] * f;
+            if (y > 0)
+                w[s] = ss_stdp_on_pre(&pp->stdp, w[s], y, scale);
+        }
     }
     if (pp->arrivals)
         for (size_t s = first_syn; s < first_syn + n; s++)
@@ -200,10 +226,21 @@ static void on_post_spike(void *ctx, unsigned part, size_t layer, size_t neuron,
         const uint32_t *pre = ss_projection_in_pre(pp->proj);
         float *w = ss_projection_weights(pp->proj);
         const uint32_t *at = pp->per_synapse ? syn : pre; /* the trace of synapse syn[k] */
-        for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++) {
-            double x = bank->scaled[at[k]] * f;
-            if (x > 0)
-                w[syn[k]] = ss_stdp_on_post(&pp->stdp, w[syn[k]], x, scale);
+        if (pp->stdp.mu == 0) {
+            const double kp = pp->stdp.eta * scale * pp->stdp.a_plus;
+            const double lo = pp->stdp.w_min, hi = pp->stdp.w_max;
+            const double *xs = bank->scaled;
+            for (uint32_t k = ptr[i], end = ptr[i + 1]; k < end; k++) {
+                double x = xs[at[k]] * f;
+                if (x > 0)
+                    w[syn[k]] = additive_up(lo, hi, w[syn[k]], kp, x);
+            }
+        } else {
+            for (uint32_t k = ptr[i]; k < ptr[i + 1]; k++) {
+                double x = bank->scaled[at[k]] * f;
+                if (x > 0)
+                    w[syn[k]] = ss_stdp_on_post(&pp->stdp, w[syn[k]], x, scale);
+            }
         }
     }
     if (ls->n_own)
