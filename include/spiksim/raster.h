@@ -104,7 +104,8 @@ typedef enum ss_raster_format {
     SS_RASTER_BIN,
     SS_RASTER_PNG,
     SS_RASTER_SVG,
-    SS_RASTER_PDF
+    SS_RASTER_PDF,
+    SS_RASTER_H5 /* SONATA spikes (sonata.h) */
 } ss_raster_format;
 
 /* "csv", "bin", "png", "svg", "pdf" (SS_EUSAGE for anything else). */

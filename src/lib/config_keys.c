@@ -108,7 +108,9 @@ static const ss_key_spec keys[] = {
      "poisson: one rate per neuron, Hz, one number per line (blank lines and # comments "
      "skipped); replaces rate_hz"},
     {"layer", "spike_file", SS_KEY_PATH, "", 0, 0, NULL,
-     "spike_file: CSV of time_ms,neuron rows, times sorted"},
+     "spike_file: CSV of time_ms,neuron rows, times sorted; or a SONATA spike file (HDF5)"},
+    {"layer", "spike_population", SS_KEY_STRING, "", 0, 0, NULL,
+     "spike_file in SONATA: the population under /spikes to read (default: the only one)"},
     {"layer", "target_spikes", SS_KEY_DOUBLE, "0", 0, 1e6, NULL,
      "homeostasis: in training each neuron's threshold adapts toward this many spikes per "
      "presentation (0: off)"},

@@ -7,6 +7,8 @@
 #include "infile.h"
 #include "network_impl.h"
 
+#include <spiksim/sonata.h>
+
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -134,9 +136,19 @@ static int add_layer(ss_network *net, const ss_config *cfg, const char *name, ss
         char *path = ss_config_path(cfg, sec, "spike_file", err);
         if (!path)
             return err ? err->code : SS_ECONFIG;
-        rc = ss_network_add_spike_file(net, name, (size_t)size, path, err);
+        if (ss_sonata_is_hdf5(path)) {
+            ss_spike_train st;
+            rc = ss_sonata_read(path, ss_config_string(cfg, sec, "spike_population"), (size_t)size,
+                                &st, err);
+            if (rc == SS_OK)
+                rc = ss_network_add_spike_train(net, name, (size_t)size, st.t_ms, st.neuron, st.n,
+                                                err);
+            ss_spike_train_clear(&st);
+        } else {
+            rc = ss_network_add_spike_file(net, name, (size_t)size, path, err);
+        }
         free(path);
-        return rc; /* spike-file errors name the spike file's own line */
+        return rc; /* spike-file errors name the spike file's line or dataset */
     }
     rc = ss_network_add_input(net, name, (size_t)size, err);
     return rethrow(cfg, err, sec, "type", rc);

@@ -11,7 +11,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const char *const format_names[] = {"csv", "bin", "png", "svg", "pdf"};
+static const char *const format_names[] = {"csv", "bin", "png", "svg", "pdf", "h5"};
 #define N_FORMATS (sizeof format_names / sizeof *format_names)
 
 const char *ss_raster_format_name(ss_raster_format fmt)
@@ -38,7 +38,7 @@ int ss_raster_format_parse(const char *name, ss_raster_format *fmt, ss_error *er
 {
     if (!format_lookup(name, fmt))
         return ss_error_set(err, SS_EUSAGE,
-                            "--raster-format: unknown format '%s' (use csv, bin, png, svg or pdf)",
+                            "--raster-format: unknown format '%s' (use csv, bin, h5, png, svg or pdf)",
                             name);
     return 0;
 }
@@ -51,7 +51,7 @@ int ss_raster_format_from_path(const char *path, ss_raster_format *fmt, ss_error
     if (!dot || dot == base || !format_lookup(dot + 1, fmt))
         return ss_error_set(err, SS_EUSAGE,
                             "--raster %s: cannot tell the format from the file name; name it "
-                            "*.csv, *.bin, *.png, *.svg or *.pdf, or give --raster-format",
+                            "*.csv, *.bin, *.h5 (SONATA), *.png, *.svg or *.pdf, or give --raster-format",
                             path);
     return 0;
 }

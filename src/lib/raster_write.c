@@ -4,6 +4,7 @@
 
 #include <spiksim/atomic.h>
 #include <spiksim/plot.h>
+#include <spiksim/sonata.h>
 
 #include "raster_internal.h"
 
@@ -41,7 +42,7 @@ int ss_raster_write(const ss_raster *r, const char *path, ss_raster_format fmt, 
                                                    : SS_PLOT_PDF;
         return ss_plot_raster(r, path, pf, &o, n_dropped, err);
     }
-    if (fmt != SS_RASTER_CSV && fmt != SS_RASTER_BIN)
+    if (fmt != SS_RASTER_CSV && fmt != SS_RASTER_BIN && fmt != SS_RASTER_H5)
         return ss_error_set(err, SS_EUSAGE, "%s: unknown raster format %d", path, (int)fmt);
     if (!ss_raster_is_sorted(r))
         return ss_error_set(err, SS_EDATA, "%s: raster spikes are not sorted by time", path);
@@ -56,7 +57,20 @@ int ss_raster_write(const ss_raster *r, const char *path, ss_raster_format fmt, 
     if (!af)
         return err ? err->code : SS_EIO;
     FILE *fp = ss_atomic_file_stream(af);
-    rc = fmt == SS_RASTER_CSV ? ss_raster_write_csv(r, n, fp) : ss_raster_write_bin(r, n, fp);
+    if (fmt == SS_RASTER_H5) {
+        ss_error h5err;
+        if (ss_sonata_write(r, n, fp, path, &h5err) < 0) {
+            if (ferror(fp))
+                return ss_atomic_file_fail(af, err); /* a full disk: the file's own reason */
+            ss_atomic_file_abort(af);
+            if (err)
+                *err = h5err;
+            return h5err.code;
+        }
+        rc = 0;
+    } else {
+        rc = fmt == SS_RASTER_CSV ? ss_raster_write_csv(r, n, fp) : ss_raster_write_bin(r, n, fp);
+    }
     if (rc < 0)
         return ss_atomic_file_fail(af, err); /* with the reason: a full disk, a closed pipe */
     if ((rc = ss_atomic_file_commit(af, err)) < 0)
