@@ -145,21 +145,25 @@ else
     echo "SKIP: full-disk test: cannot mount a tmpfs in a user namespace (unshare -rm)"
 fi
 
+# Waits (bounded) until process $1 catches SIGTERM (its handler is set
+# once the data is loaded): bit 14 of SigCgt in /proc/PID/status.
+wait_for_handler() {
+    i=0
+    while [ $i -lt 600 ]; do
+        mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$1/status" 2>/dev/null)
+        [ -n "$mask" ] && [ $(((0x$mask >> 14) & 1)) = 1 ] && break
+        sleep 0.05
+        i=$((i + 1))
+    done
+}
+
 # ---- an interrupted classifier run says what it wrote and what not ----
 rm -f "$tmp/int.ck"
 "$SPIKSIM" -q --set data.folds=one --set train.epochs=100000 --set evaluate.baseline=none \
     --save "$tmp/int.ck" --json "$tmp/int.json" --raster "$tmp/int.csv" --plot-dir "$tmp/adir" \
     "$ib" >"$tmp/int.out" 2>&1 &
 pid=$!
-# Signal once the run catches SIGTERM (its handler is set once the data is
-# loaded): bit 14 of SigCgt in /proc/PID/status.  A bounded wait.
-i=0
-while [ $i -lt 600 ]; do
-    mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)
-    [ -n "$mask" ] && [ $(((0x$mask >> 14) & 1)) = 1 ] && break
-    sleep 0.05
-    i=$((i + 1))
-done
+wait_for_handler "$pid"
 kill -TERM "$pid"
 wait "$pid"
 st=$?
@@ -174,13 +178,7 @@ check "SIGTERM: and indeed did not write them" sh -c "[ ! -e '$tmp/int.json' ] &
 "$SPIKSIM" -q --set data.folds=one --set train.epochs=100000 --set evaluate.baseline=none \
     --save "$tmp/full.csv" "$ib" >"$tmp/intfull.out" 2>&1 &
 pid=$!
-i=0
-while [ $i -lt 600 ]; do
-    mask=$(sed -n 's/^SigCgt:[[:space:]]*//p' "/proc/$pid/status" 2>/dev/null)
-    [ -n "$mask" ] && [ $(((0x$mask >> 14) & 1)) = 1 ] && break
-    sleep 0.05
-    i=$((i + 1))
-done
+wait_for_handler "$pid"
 kill -TERM "$pid"
 wait "$pid"
 st=$?
