@@ -175,7 +175,8 @@ static void exchange(window_run *w, int box, double W_end)
     size_t off = 0;
     for (unsigned q = 0; rc == SS_OK && q < np; q++) {
         size_t n = eng->parts[q]->box[box].n * sizeof(ss_spike_rec);
-        memcpy((char *)eng->xbuf + off, eng->parts[q]->box[box].rec, n);
+        if (n) /* an outbox never written has no buffer yet */
+            memcpy((char *)eng->xbuf + off, eng->parts[q]->box[box].rec, n);
         off += n;
     }
     if (rc == SS_OK)
