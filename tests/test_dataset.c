@@ -716,6 +716,7 @@ static void test_mnist10k_when_fetched(void)
     size_t n_train, n_test;
     CU_ASSERT_EQUAL(ss_dataset_split_sizes(ds, 0, 0, 0, &n_train, &n_test, &err), SS_OK);
     CU_ASSERT_EQUAL(n_test, want_tests);
+    CU_ASSERT_EQUAL(tests, want_tests);
     CU_ASSERT_EQUAL(n_test, 1996);
     CU_ASSERT_EQUAL(n_train, 8004);
     /* The committed subset is the first 40 of each digit. */
