@@ -90,6 +90,20 @@ static void advance(const lx_state *S, const ss_lif_exp_k *k, lx_n *x, double t)
 /* u^n for a small n >= 0 */
 static inline double ipow(double u, int n)
 {
+    switch (n) { /* the usual ratios, without the loop's branches */
+    case 0:
+        return 1;
+    case 1:
+        return u;
+    case 2:
+        return u * u;
+    case 3:
+        return u * u * u;
+    case 4: {
+        double q = u * u;
+        return q * q;
+    }
+    }
     double r = 1;
     for (; n; n >>= 1, u *= u)
         if (n & 1)
@@ -268,6 +282,14 @@ static inline double poly_slope_max(const poly_f *p, double ua, double ub)
     return r;
 }
 
+/* An upper bound of f over [ua, ub] (0 <= ua < ub), term by term. */
+static inline double poly_max(const poly_f *p, double ua, double ub)
+{
+    double ea = ipow(ua, p->ne), eb = ipow(ub, p->ne), ia = ipow(ua, p->ni), ib = ipow(ub, p->ni);
+    return p->d + fmax(p->a * ua, p->a * ub) + fmax(p->ce * ea, p->ce * eb) +
+           fmax(p->ci * ia, p->ci * ib);
+}
+
 static inline double time_of_u(const lx_state *S, double u)
 {
     return S->tb - S->k.tau_m * log(u);
@@ -326,8 +348,9 @@ static double poly_newton(const poly_f *p, double ua, double ub, double u)
         double nu = fp < 0 ? u - fu / fp : NAN;
         if (!(nu > ua && nu < ub))
             nu = 0.5 * (ua + ub);
-        if (nu == u)
-            break;
+        /* Newton converges from one side: stop on its step, not the bracket */
+        if (fabs(nu - u) <= 2 * DBL_EPSILON * u)
+            return fu >= 0 ? u : nu;
         u = nu;
     }
     return ua;
@@ -423,9 +446,16 @@ static int poly_due(ss_part *eng, ss_layer_rt *L, lx_state *S, uint32_t j, doubl
         }
         /* The Newton step from u goes at least as far (|f'| <= |L'|). */
         double un = fp < 0 ? u - fu / fp : 0;
-        if (un > 0 && un < um && poly_eval(&p, un, NULL) >= 0 && poly_slope_max(&p, un, um) < 0) {
-            root = poly_newton(&p, un, um, um);
-            break;
+        if (un > 0 && un < um) {
+            double fn = poly_eval(&p, un, NULL);
+            if (fn >= 0 && poly_slope_max(&p, un, um) < 0) {
+                root = poly_newton(&p, un, um, un);
+                break;
+            }
+            /* Not past the root, and nothing crosses in between: go on
+             * from there (Newton's pace instead of the majorant's). */
+            if (fn < 0 && poly_max(&p, un, um) < 0)
+                um = un;
         }
         u = um;
         fu = poly_eval(&p, u, &fp);
