@@ -429,8 +429,8 @@ static int poly_due(ss_part *eng, ss_layer_rt *L, lx_state *S, uint32_t j, doubl
         fire(eng, L, S, j, t);
         return 1;
     }
-    /* A few steps here, then a key at the bound reached, but only once it
-     * is later than t in time: late in a run one ulp of t spans many of u,
+    /* Steps until the bound reached is later than t in time, then a key
+     * there: late in a run one ulp of t spans many of u,
      * and a key at t would come back to the same u forever. */
     double root = NAN, tk = NAN;
     for (int it = 0; it < 200 && isnan(root); it++) {
@@ -461,7 +461,7 @@ static int poly_due(ss_part *eng, ss_layer_rt *L, lx_state *S, uint32_t j, doubl
         fu = poly_eval(&p, u, &fp);
         if (fu >= 0)
             root = u;
-        else if (it >= 3 && (tk = time_of_u(S, u)) > t)
+        else if ((tk = time_of_u(S, u)) > t)
             break;
     }
     if (isnan(root) && tk > t) { /* still a bound: come back then */
