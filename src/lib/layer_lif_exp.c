@@ -16,6 +16,11 @@
  * its next crossing cannot come before: a cheap lower bound after an input
  * (see predict), the exact crossing, searched for (bracketing plus Brent)
  * only when that bound comes up.  Most inputs thus cost no search at all.
+ *
+ * When tau_m / tau_s are integers (CUBA: 4 and 2) the scaled layer takes the
+ * polynomial fast path below (poly_*): V is a polynomial in e^{-(t-tb)/tau_m},
+ * the bound after an input is a linear majorant's root (a few flops) and the
+ * crossing search needs no exponential (docs/engine.md has the figures).
  */
 #include "engine_impl.h"
 #include "neuron_impl.h"
