@@ -330,7 +330,8 @@ static void poly_predict(ss_layer_rt *L, lx_state *S, uint32_t j, double t, int 
         return;
     }
     /* Keep an earlier key (a lower bound still): no queue work. */
-    if (eager || !ss_queue_contains(S->heap, j) || ub > x->ku)
+    /* ku is 0 while j is not queued (poly_key), so no lookup is needed */
+    if (eager || ub > x->ku)
         poly_key(L, S, j, ub, t);
 }
 
