@@ -16,10 +16,16 @@
  * its next crossing cannot come before: a cheap lower bound after an input
  * (see predict), the exact crossing, searched for (bracketing plus Brent)
  * only when that bound comes up.  Most inputs thus cost no search at all.
+ *
+ * When tau_m / tau_s are integers (CUBA: 4 and 2) the scaled layer takes the
+ * polynomial fast path below (poly_*): V is a polynomial in e^{-(t-tb)/tau_m},
+ * the bound after an input is a linear majorant's root (a few flops) and the
+ * crossing search needs no exponential (docs/engine.md has the figures).
  */
 #include "engine_impl.h"
 #include "neuron_impl.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 
@@ -28,6 +34,7 @@ typedef struct lx_n {
     double t_last;    /* unused when scaled */
     double ref_end;
     double t_pred; /* exact next crossing (INFINITY: none) */
+    double ku;     /* poly: u = 1/E_m at the queued key (0: none), see poly_predict */
 } lx_n;
 
 typedef struct lx_state {
@@ -43,6 +50,9 @@ typedef struct lx_state {
     double fac_t;                           /* time of the cached factors (NAN: none) */
     double em, ee, ei;                      /* E_m, E_e, E_i at fac_t */
     double inv_em, inv_ee, inv_ei;
+    int poly;          /* tau_m / tau_s integers: V is a polynomial in u = 1/E_m */
+    int n_e, n_i;      /* those ratios */
+    double inv_span_m; /* 1 / span_m */
 } lx_state;
 
 /* E(t) = e^{(t - tb)/tau} stays below e^SCALED_SPAN (in the shortest tau). */
@@ -82,6 +92,30 @@ static void advance(const lx_state *S, const ss_lif_exp_k *k, lx_n *x, double t)
 
 /* ---- the time-invariant (scaled) representation ---- */
 
+/* u^n for a small n >= 0 */
+static inline double ipow(double u, int n)
+{
+    switch (n) { /* the usual ratios, without the loop's branches */
+    case 0:
+        return 1;
+    case 1:
+        return u;
+    case 2:
+        return u * u;
+    case 3:
+        return u * u * u;
+    case 4: {
+        double q = u * u;
+        return q * q;
+    }
+    }
+    double r = 1;
+    for (; n; n >>= 1, u *= u)
+        if (n & 1)
+            r *= u;
+    return r;
+}
+
 static void factors(lx_state *S, double t)
 {
     if (t == S->fac_t)
@@ -89,8 +123,9 @@ static void factors(lx_state *S, double t)
     S->fac_t = t;
     double d = t - S->tb;
     S->em = exp(d * S->k.inv_tau_m);
-    S->ee = exp(d * S->k.ch[0].inv_tau);
-    S->ei = exp(d * S->k.ch[1].inv_tau);
+    /* poly: E_s = E_m^n exactly as the polynomial has it, and two exp fewer */
+    S->ee = S->poly ? ipow(S->em, S->n_e) : exp(d * S->k.ch[0].inv_tau);
+    S->ei = S->poly ? ipow(S->em, S->n_i) : exp(d * S->k.ch[1].inv_tau);
     S->inv_em = 1 / S->em;
     S->inv_ee = 1 / S->ee;
     S->inv_ei = 1 / S->ei;
@@ -110,6 +145,7 @@ static void maybe_rebase(const ss_layer_rt *L, lx_state *S, double t)
             S->n[j].v *= S->span_m; /* NAN stays NAN */
             S->n[j].ie *= S->span_e;
             S->n[j].ii *= S->span_i;
+            S->n[j].ku *= S->inv_span_m; /* u of the same absolute time */
         }
         S->tb += S->span_ms;
         S->fac_t = NAN;
@@ -179,6 +215,153 @@ static inline uint64_t spike_kid(const ss_layer_rt *L, uint32_t j)
     return ss_event_kid(SS_EV_SPIKE, L->offset + j);
 }
 
+/* ---- the polynomial fast path (poly) ----
+ *
+ * When tau_m / tau_e = n_e and tau_m / tau_i = n_i are integers (CUBA: 4
+ * and 2), 1/E_e = u^n_e and 1/E_i = u^n_i with u = 1/E_m = e^{-(t - tb)/tau_m},
+ * so between inputs the distance to threshold is a polynomial in u,
+ *     f(u) = V - V_th = d + A u + c_e u^n_e + c_i u^n_i,
+ *     d = V_inf - V_th,  c_e = C_e g_e,  c_i = C_i g_i,
+ * with coefficients that do not change between inputs (Brette 2007).  Time
+ * runs as u falls from u0 (now) towards 0, and the next spike is the largest
+ * root below u0.  Each monomial is convex or concave on [0, u0], so f has a
+ * linear majorant through (u0, f(u0)): the chord from 0 for the terms with a
+ * positive coefficient, the tangent at u0 for the others (Krishnan et al.
+ * 2018 use a bound of this kind).  Its slope L' gives, with a handful of
+ * flops and no exponential,
+ *     f(u) <= f(u0) + L' (u - u0) < 0   for u in (u0 - f(u0)/L', u0],
+ * i.e. no crossing before the time of u_b = u0 - f(u0)/L' (none at all when
+ * L' >= 0 or u_b <= 0).  That is the queue key after an input.  When it
+ * comes up, the step is repeated from there (each step is safe: it never
+ * passes the root); once a true Newton step from the same point lands past
+ * the root, that bracket holds the root, unique when an interval bound of
+ * f' shows f monotone on it, and safeguarded Newton finds it to rounding. */
+
+typedef struct poly_f {
+    double d, a, ce, ci;
+    int ne, ni;
+} poly_f;
+
+static inline poly_f poly_of(const lx_state *S, uint32_t j)
+{
+    const lx_n *x = &S->n[j];
+    double v_inf = S->v_inf ? S->v_inf[j] : S->k.v_inf;
+    return (poly_f){v_inf - S->k.v_th, x->v, x->ie * S->g_e, x->ii * S->g_i, S->n_e, S->n_i};
+}
+
+static inline double poly_eval(const poly_f *p, double u, double *fp)
+{
+    double pe = ipow(u, p->ne - 1), pi = ipow(u, p->ni - 1);
+    if (fp)
+        *fp = p->a + p->ne * p->ce * pe + p->ni * p->ci * pi;
+    return p->d + u * (p->a + p->ce * pe + p->ci * pi);
+}
+
+/* The majorant's slope at u (see above). */
+static inline double poly_major_slope(const poly_f *p, double u)
+{
+    double pe = ipow(u, p->ne - 1), pi = ipow(u, p->ni - 1);
+    return p->a + (p->ce >= 0 ? 1 : p->ne) * p->ce * pe + (p->ci >= 0 ? 1 : p->ni) * p->ci * pi;
+}
+
+/* The majorant step from u (f(u) = fu < 0): a u below which the root lies,
+ * 0 when there is none. */
+static inline double poly_step(const poly_f *p, double u, double fu)
+{
+    double l = poly_major_slope(p, u);
+    if (!(l < 0))
+        return 0;
+    double ub = u - fu / l;
+    return ub > 0 ? ub : 0;
+}
+
+/* An upper bound of f' over [ua, ub] (0 <= ua < ub): each monomial of f'
+ * is monotone. */
+static inline double poly_slope_max(const poly_f *p, double ua, double ub)
+{
+    double r = p->a;
+    if (p->ce != 0)
+        r += p->ne * p->ce * (p->ce > 0 ? ipow(ub, p->ne - 1) : ipow(ua, p->ne - 1));
+    if (p->ci != 0)
+        r += p->ni * p->ci * (p->ci > 0 ? ipow(ub, p->ni - 1) : ipow(ua, p->ni - 1));
+    return r;
+}
+
+/* An upper bound of f over [ua, ub] (0 <= ua < ub), term by term. */
+static inline double poly_max(const poly_f *p, double ua, double ub)
+{
+    double ea = ipow(ua, p->ne), eb = ipow(ub, p->ne), ia = ipow(ua, p->ni), ib = ipow(ub, p->ni);
+    return p->d + fmax(p->a * ua, p->a * ub) + fmax(p->ce * ea, p->ce * eb) +
+           fmax(p->ci * ia, p->ci * ib);
+}
+
+static inline double time_of_u(const lx_state *S, double u)
+{
+    return S->tb - S->k.tau_m * log(u);
+}
+
+/* Queues neuron j under u (its key's time), or removes it (u = 0). */
+static void poly_key(ss_layer_rt *L, lx_state *S, uint32_t j, double u, double t_now)
+{
+    lx_n *x = &S->n[j];
+    x->ku = u;
+    if (u <= 0) {
+        ss_queue_remove_inline(S->heap, j);
+        return;
+    }
+    double t = time_of_u(S, u);
+    if (t < t_now)
+        t = t_now;
+    ss_queue_set_inline(S->heap, j, t, spike_kid(L, j));
+}
+
+/* After a state change of neuron j at t (outside the refractory period, the
+ * factors of t cached): a key no later than its next crossing. */
+static void poly_predict(ss_layer_rt *L, lx_state *S, uint32_t j, double t, int eager)
+{
+    lx_n *x = &S->n[j];
+    poly_f p = poly_of(S, j);
+    double u0 = S->inv_em, f0 = poly_eval(&p, u0, NULL);
+    double ub = f0 >= 0 ? u0 : poly_step(&p, u0, f0);
+    x->t_pred = f0 >= 0 ? t : ub > 0 ? NAN : INFINITY;
+    if (f0 >= 0) {
+        x->ku = u0;
+        ss_queue_set_inline(S->heap, j, t, spike_kid(L, j));
+        return;
+    }
+    /* Keep an earlier key (a lower bound still): no queue work. */
+    /* ku is 0 while j is not queued (poly_key), so no lookup is needed */
+    if (eager || ub > x->ku)
+        poly_key(L, S, j, ub, t);
+}
+
+/* The key of neuron j came up at t (u0 = 1/E_m(t) cached): fires it, or
+ * queues its exact crossing, or a later bound.  Returns 1 when it fired. */
+static int poly_due(ss_part *eng, ss_layer_rt *L, lx_state *S, uint32_t j, double t);
+
+/* Safeguarded Newton on a bracket f(ua) >= 0 > f(ub) with f' < 0 on it:
+ * the root, as the u at or just past it (f >= 0). */
+static double poly_newton(const poly_f *p, double ua, double ub, double u)
+{
+    for (int it = 0; it < 100; it++) {
+        double fp, fu = poly_eval(p, u, &fp);
+        if (fu >= 0)
+            ua = u;
+        else
+            ub = u;
+        if (ub - ua <= 4 * DBL_EPSILON * ub)
+            break;
+        double nu = fp < 0 ? u - fu / fp : NAN;
+        if (!(nu > ua && nu < ub))
+            nu = 0.5 * (ua + ub);
+        /* Newton converges from one side: stop on its step, not the bracket */
+        if (fabs(nu - u) <= 2 * DBL_EPSILON * u)
+            return fu >= 0 ? u : nu;
+        u = nu;
+    }
+    return ua;
+}
+
 /* After a state change at t outside the refractory period.  The heap key
  * only has to be a lower bound of the next crossing: instead of searching
  * for the crossing at every input, the key is (V_th - V) / (a bound of V'),
@@ -188,6 +371,11 @@ static inline uint64_t spike_kid(const ss_layer_rt *L, uint32_t j)
  * only a bound. */
 static void predict(ss_layer_rt *L, lx_state *S, uint32_t j, double t, int eager)
 {
+    if (S->poly) {
+        factors(S, t);
+        poly_predict(L, S, j, t, eager);
+        return;
+    }
     lx_n *x = &S->n[j];
     ss_lif_exp_k tmp;
     const ss_lif_exp_k *k = kof(S, j, &tmp);
@@ -235,6 +423,70 @@ static void fire(ss_part *eng, ss_layer_rt *L, lx_state *S, uint32_t j, double t
     else
         predict(L, S, j, t, 1);
     ss__emit(eng, L, j, t);
+}
+
+static int poly_due(ss_part *eng, ss_layer_rt *L, lx_state *S, uint32_t j, double t)
+{
+    lx_n *x = &S->n[j];
+    factors(S, t);
+    poly_f p = poly_of(S, j);
+    double u = S->inv_em, fp, fu = poly_eval(&p, u, &fp);
+    if (fu >= 0) {
+        fire(eng, L, S, j, t);
+        return 1;
+    }
+    /* Steps until the bound reached is later than t in time, then a key
+     * there: late in a run one ulp of t spans many of u,
+     * and a key at t would come back to the same u forever. */
+    double root = NAN, tk = NAN;
+    for (int it = 0; it < 200 && isnan(root); it++) {
+        double um = poly_step(&p, u, fu);
+        if (um <= 0) { /* no crossing */
+            x->t_pred = INFINITY;
+            poly_key(L, S, j, 0, t);
+            return 0;
+        }
+        if (u - um <= 4 * DBL_EPSILON * u) {
+            root = um; /* the bound has met the root, to rounding */
+            break;
+        }
+        /* The Newton step from u goes at least as far (|f'| <= |L'|). */
+        double un = fp < 0 ? u - fu / fp : 0;
+        if (un > 0 && un < um) {
+            double fn = poly_eval(&p, un, NULL);
+            if (fn >= 0 && poly_slope_max(&p, un, um) < 0) {
+                root = poly_newton(&p, un, um, un);
+                break;
+            }
+            /* Not past the root, and nothing crosses in between: go on
+             * from there (Newton's pace instead of the majorant's). */
+            if (fn < 0 && poly_max(&p, un, um) < 0)
+                um = un;
+        }
+        u = um;
+        fu = poly_eval(&p, u, &fp);
+        if (fu >= 0)
+            root = u;
+        else if ((tk = time_of_u(S, u)) > t)
+            break;
+    }
+    if (isnan(root) && tk > t) { /* still a bound: come back then */
+        x->t_pred = NAN;
+        x->ku = u;
+        ss_queue_set_inline(S->heap, j, tk, spike_kid(L, j));
+        return 0;
+    }
+    if (isnan(root)) /* 200 steps within one ulp of t: the crossing is now */
+        root = u;
+    double tc = time_of_u(S, root);
+    if (!(tc > t)) {
+        fire(eng, L, S, j, t);
+        return 1;
+    }
+    x->t_pred = tc;
+    x->ku = root;
+    ss_queue_set_inline(S->heap, j, tc, spike_kid(L, j));
+    return 0;
 }
 
 static void lx_deliver(ss_part *eng, ss_layer_rt *L, double t, const uint32_t *tgt, const float *w,
@@ -300,6 +552,8 @@ static void lx_due(ss_part *eng, ss_layer_rt *L, double t)
         predict(L, S, j, t, 1);
     } else if (S->heap->heap[0].t == x->t_pred) {
         fire(eng, L, S, j, t); /* the exact crossing */
+    } else if (S->poly) {
+        poly_due(eng, L, S, j, t);
     } else {
         /* A lower bound came up: search for the exact crossing now. */
         ss_lif_exp_k tmp;
@@ -372,6 +626,7 @@ static void lx_reset(ss_part *eng, ss_layer_rt *L)
                                                               : ss__v_init_uniform(eng, L, j),
                                0, 0};
         x->ref_end = -INFINITY;
+        x->ku = 0;
         state_put(S, j, 0, &st);
         predict(L, S, j, 0, 1);
     }
@@ -415,6 +670,15 @@ static int lx_init(ss_part *eng, ss_layer_rt *L, ss_error *err)
      * layers in the advancing representation. */
     S->scaled =
         fabs(S->k.ch[0].kappa) * S->k.tau_m >= 0.1 && fabs(S->k.ch[1].kappa) * S->k.tau_m >= 0.1;
+    /* Integer ratios tau_m / tau_s (exactly, in doubles): the polynomial
+     * fast path. */
+    if (S->scaled) {
+        double re = p->tau_m_ms / p->tau_syn_exc_ms, ri = p->tau_m_ms / p->tau_syn_inh_ms;
+        S->n_e = (int)lround(re);
+        S->n_i = (int)lround(ri);
+        S->poly = S->n_e == re && S->n_i == ri && S->n_e >= 2 && S->n_i >= 2 && S->n_e <= 16 &&
+                  S->n_i <= 16;
+    }
     S->g_e = S->scaled ? 1 / (S->k.ch[0].kappa * S->k.tau_m) : 0;
     S->g_i = S->scaled ? 1 / (S->k.ch[1].kappa * S->k.tau_m) : 0;
     S->inv_tau_min = fmax(S->k.inv_tau_m, fmax(S->k.ch[0].inv_tau, S->k.ch[1].inv_tau));
@@ -422,6 +686,11 @@ static int lx_init(ss_part *eng, ss_layer_rt *L, ss_error *err)
     S->span_m = exp(-S->span_ms * S->k.inv_tau_m);
     S->span_e = exp(-S->span_ms * S->k.ch[0].inv_tau);
     S->span_i = exp(-S->span_ms * S->k.ch[1].inv_tau);
+    if (S->poly) { /* as factors() has them */
+        S->span_e = ipow(S->span_m, S->n_e);
+        S->span_i = ipow(S->span_m, S->n_i);
+    }
+    S->inv_span_m = 1 / S->span_m;
     S->fac_t = NAN;
     return SS_OK;
 }
