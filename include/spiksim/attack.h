@@ -158,7 +158,7 @@ typedef struct ss_attack_plan {
     int fgsm, pgd, spsa, transfer; /* which attacks run */
     size_t samples;                /* first test samples attacked (0: all) */
     size_t pgd_steps;
-    ss_spsa_opts spsa; /* seed and key_base are set per attack */
+    ss_spsa_opts spsa_opts; /* seed and key_base are set per attack */
     double sanity_eps; /* 0: none */
 } ss_attack_plan;
 

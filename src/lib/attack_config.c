@@ -36,12 +36,12 @@ int ss_attack_plan_from_config(const ss_config *cfg, ss_attack_plan *plan, ss_er
         samples = ss_config_int(cfg, "evaluate", "fgsm_samples");
     plan->samples = (size_t)samples;
     plan->pgd_steps = (size_t)ss_config_int(cfg, "evaluate", "pgd_steps");
-    ss_spsa_opts_default(&plan->spsa);
-    plan->spsa.max_queries = (size_t)ss_config_int(cfg, "evaluate", "spsa_queries");
-    plan->spsa.batch = (size_t)ss_config_int(cfg, "evaluate", "spsa_batch");
-    plan->spsa.draws = (size_t)ss_config_int(cfg, "evaluate", "spsa_draws");
-    plan->spsa.delta = ss_config_double(cfg, "evaluate", "spsa_delta");
-    plan->spsa.lr_frac = ss_config_double(cfg, "evaluate", "spsa_lr");
+    ss_spsa_opts_default(&plan->spsa_opts);
+    plan->spsa_opts.max_queries = (size_t)ss_config_int(cfg, "evaluate", "spsa_queries");
+    plan->spsa_opts.batch = (size_t)ss_config_int(cfg, "evaluate", "spsa_batch");
+    plan->spsa_opts.draws = (size_t)ss_config_int(cfg, "evaluate", "spsa_draws");
+    plan->spsa_opts.delta = ss_config_double(cfg, "evaluate", "spsa_delta");
+    plan->spsa_opts.lr_frac = ss_config_double(cfg, "evaluate", "spsa_lr");
     plan->sanity_eps = ss_config_double(cfg, "evaluate", "sanity_eps");
     return SS_OK;
 }
