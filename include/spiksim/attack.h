@@ -159,7 +159,7 @@ typedef struct ss_attack_plan {
     size_t samples;                /* first test samples attacked (0: all) */
     size_t pgd_steps;
     ss_spsa_opts spsa_opts; /* seed and key_base are set per attack */
-    double sanity_eps; /* 0: none */
+    double sanity_eps;      /* 0: none */
 } ss_attack_plan;
 
 /* From [evaluate] attacks, attack_samples (else fgsm_samples), pgd_steps,

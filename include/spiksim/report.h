@@ -44,8 +44,8 @@ typedef struct ss_robustness {
     size_t samples;
     size_t n_eps; /* the fgsm_eps grid, then the sanity eps when not in it */
     double eps[SS_ROBUST_MAX_EPS];
-    int sanity_row; /* row of the sanity eps, -1: none */
-    size_t clean_correct[2];                   /* by target, the attacks' clean reference */
+    int sanity_row;                             /* row of the sanity eps, -1: none */
+    size_t clean_correct[2];                    /* by target, the attacks' clean reference */
     size_t worst_correct[2][SS_ROBUST_MAX_EPS]; /* no attack on that target broke them */
     size_t n_attacks;
     ss_attack_result attacks[SS_ROBUST_MAX_ATTACKS];

@@ -15,7 +15,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { A_FGSM_BP, A_PGD_BP, A_SPSA_BP, A_FGSM_SUR, A_PGD_SUR, A_SPSA_SNN, A_FGSM_TR, A_PGD_TR, A_N };
+enum {
+    A_FGSM_BP,
+    A_PGD_BP,
+    A_SPSA_BP,
+    A_FGSM_SUR,
+    A_PGD_SUR,
+    A_SPSA_SNN,
+    A_FGSM_TR,
+    A_PGD_TR,
+    A_N
+};
 
 typedef struct run {
     const ss_attack_plan *plan;
@@ -119,8 +129,13 @@ int ss_run_attacks(const ss_config *cfg, unsigned long seed, const ss_split *spl
     res->fgsm_samples = n;
     if (n == 0)
         return SS_OK;
-    run r = {.plan = &plan, .snn = snn, .mlp = mlp, .y = split->test_y, .n = n,
-             .nc = split->n_classes, .rb = rb};
+    run r = {.plan = &plan,
+             .snn = snn,
+             .mlp = mlp,
+             .y = split->test_y,
+             .n = n,
+             .nc = split->n_classes,
+             .rb = rb};
     for (int a = 0; a < A_N; a++)
         r.slot[a] = -1;
     gsl_matrix_const_view xv = gsl_matrix_const_view_array(split->test_x, n, nf);
