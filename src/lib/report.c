@@ -474,6 +474,28 @@ void ss_results_print(const ss_results *r, FILE *out)
 
     if (has_bp && nf && r->folds[0].robust.has)
         print_robustness(r, out);
+    char c[64], d[64];
+    size_t n_rows = nf ? r->folds[0].n_fgsm : 0;
+    if (has_bp && n_rows && !(nf && r->folds[0].robust.has)) {
+        fprintf(out, "\n  FGSM (test accuracy under attack, %zu samples%s)\n",
+                r->folds[0].fgsm_samples, nf > 1 ? " per fold" : "");
+        fprintf(out, "  %-6s %-18s %-18s %-18s %s\n", "eps", "backprop white-box",
+                "SNN via surrogate", "SNN transfer", "surrogate clean");
+        for (size_t k = 0; k < n_rows; k++) {
+            static const size_t cols[4] = {ROW(backprop_whitebox), ROW(snn_surrogate_whitebox),
+                                           ROW(snn_transfer_from_backprop),
+                                           ROW(surrogate_clean_accuracy)};
+            char *cells[4] = {a, b, c, d};
+            for (int col = 0; col < 4; col++) {
+                double mean = fgsm_stat(r, k, cols[col], &sd);
+                pct(cells[col], sizeof a, mean, sd, nf);
+            }
+            fprintf(out, "  %-6g %-18s %-18s %-18s %s\n", r->folds[0].fgsm[k].eps, a, b, c, d);
+        }
+        fprintf(out, "  (the transfer column is the fair comparison: surrogate gradients can "
+                     "mask, see docs/robustness.md)\n");
+    }
+
 
     if (nf == 1) {
         fprintf(out, "\n  spiking network, test confusion:\n");
