@@ -249,6 +249,146 @@ static void test_custom_model(void)
     ss_mlp_free(m);
 }
 
+/* PGD never leaves the eps-ball nor [0, 1]. */
+static void test_pgd_bounds(void)
+{
+    gsl_matrix *x;
+    int *y;
+    ss_mlp *m = trained_model(&x, &y);
+    gsl_matrix *adv = gsl_matrix_alloc(x->size1, x->size2);
+    ss_attack_model am = ss_attack_model_mlp(m);
+    double eps[] = {0, 0.05, 0.2, 0.5};
+    for (size_t k = 0; k < 4; k++) {
+        ss_pgd_opts o = {10, 0.25, 1, 5, 9};
+        CU_ASSERT_EQUAL_FATAL(ss_pgd_craft(&am, x, y, eps[k], &o, adv, NULL, "", NULL), 0);
+        double worst = 0;
+        for (size_t i = 0; i < x->size1; i++)
+            for (size_t j = 0; j < x->size2; j++) {
+                double v = gsl_matrix_get(adv, i, j), x0 = gsl_matrix_get(x, i, j);
+                double lo = x0 < 0 ? x0 : 0, hi = x0 > 1 ? x0 : 1;
+                CU_ASSERT_TRUE(v >= lo && v <= hi);
+                if (fabs(v - x0) > worst)
+                    worst = fabs(v - x0);
+            }
+        CU_ASSERT_TRUE(worst <= eps[k] + 1e-12);
+    }
+    gsl_matrix_free(adv);
+    gsl_matrix_free(x);
+    free(y);
+    ss_mlp_free(m);
+}
+
+/* A linear two-class scorer s = (w.x - c, 0): the L-inf distance of x to
+ * the boundary is (w.x - c) / |w|_1, known exactly. */
+typedef struct lin {
+    double w[2], c;
+    int noisy; /* adds key-driven noise to the scores */
+} lin;
+
+static int lin_scores(void *self, const double *x, size_t n, const uint64_t *keys, double *s,
+                      ss_error *err)
+{
+    lin *l = self;
+    (void)err;
+    for (size_t i = 0; i < n; i++) {
+        double noise = l->noisy ? ((double)(keys[i] % 1000) / 1000.0 - 0.5) * 0.02 : 0;
+        s[2 * i] = l->w[0] * x[2 * i] + l->w[1] * x[2 * i + 1] - l->c + noise;
+        s[2 * i + 1] = 0;
+    }
+    return 0;
+}
+
+static void test_spsa_boundary(void)
+{
+    lin l = {{1, 0.5}, 0.6, 1};
+    ss_query_model q = {lin_scores, &l, 2, 2};
+    gsl_matrix *x = gsl_matrix_alloc(1, 2), *adv = gsl_matrix_alloc(1, 2);
+    gsl_matrix_set(x, 0, 0, 0.7);
+    gsl_matrix_set(x, 0, 1, 0.6); /* w.x - c = 0.4, distance 0.4 / 1.5 */
+    int y = 0;
+    double d = 0.4 / 1.5;
+    ss_spsa_opts o;
+    ss_spsa_opts_default(&o);
+    o.max_queries = 4000;
+    o.seed = 3;
+    long long used = 0;
+    CU_ASSERT_EQUAL_FATAL(ss_spsa_craft(&q, x, &y, 1.15 * d, &o, adv, &used, NULL, "", NULL), 0);
+    double s[2];
+    uint64_t key = 0;
+    l.noisy = 0;
+    lin_scores(&l, adv->data, 1, &key, s, NULL);
+    CU_ASSERT_TRUE(s[0] < 0); /* crossed the boundary */
+    CU_ASSERT_TRUE(used > 0 && used <= (long long)o.max_queries);
+    l.noisy = 1;
+    CU_ASSERT_EQUAL_FATAL(ss_spsa_craft(&q, x, &y, 0.9 * d, &o, adv, &used, NULL, "", NULL), 0);
+    l.noisy = 0;
+    lin_scores(&l, adv->data, 1, &key, s, NULL);
+    CU_ASSERT_TRUE(s[0] > 0);              /* cannot cross within the ball */
+    CU_ASSERT_TRUE(s[0] < 0.15 * 1.5 * d); /* but gets to its edge */
+    gsl_matrix_free(x);
+    gsl_matrix_free(adv);
+}
+
+static void test_worst_case_and_wilson(void)
+{
+    unsigned char worst[5] = {1, 1, 1, 0, 1};
+    unsigned char a[5] = {1, 0, 1, 1, 1}, b[5] = {1, 1, 0, 1, 1};
+    ss_worst_case_merge(worst, a, 5);
+    ss_worst_case_merge(worst, b, 5);
+    CU_ASSERT_EQUAL(worst[0], 1);
+    CU_ASSERT_EQUAL(worst[1], 0);
+    CU_ASSERT_EQUAL(worst[2], 0);
+    CU_ASSERT_EQUAL(worst[3], 0);
+    CU_ASSERT_EQUAL(ss_count_correct(worst, 5), 2);
+    double lo, hi;
+    ss_wilson(50, 100, 1.96, &lo, &hi);
+    CU_ASSERT_DOUBLE_EQUAL(lo, 0.4038, 1e-3);
+    CU_ASSERT_DOUBLE_EQUAL(hi, 0.5962, 1e-3);
+    ss_wilson(0, 10, 1.96, &lo, &hi);
+    CU_ASSERT_DOUBLE_EQUAL(lo, 0, 1e-12);
+    CU_ASSERT_DOUBLE_EQUAL(hi, 0.2775, 1e-3);
+    CU_ASSERT_FALSE(ss_attack_broken(5, 10, 2));
+    CU_ASSERT_TRUE(ss_attack_broken(6, 10, 2));
+}
+
+static int zero_grad(void *self, const gsl_matrix *x, const int *y, gsl_matrix *g, ss_error *err)
+{
+    (void)self, (void)x, (void)y, (void)err;
+    gsl_matrix_set_zero(g);
+    return 0;
+}
+
+/* A PGD whose gradient is zeroed only takes its random start: at eps 0.5
+ * it leaves accuracy far above chance and the sanity check calls it broken;
+ * the real gradient passes. */
+static void test_sanity_catches_zero_gradient(void)
+{
+    gsl_matrix *x;
+    int *y;
+    ss_mlp *m = trained_model(&x, &y);
+    gsl_matrix *adv = gsl_matrix_alloc(x->size1, x->size2);
+    ss_attack_model real = ss_attack_model_mlp(m), zero = {zero_grad, NULL};
+    ss_pgd_opts o = {20, 0.125, 1, 5, 9};
+    int *pred = malloc(x->size1 * sizeof *pred);
+    CU_ASSERT_EQUAL_FATAL(ss_pgd_craft(&zero, x, y, 0.5, &o, adv, NULL, "", NULL), 0);
+    ss_mlp_predict(m, adv, pred, NULL);
+    size_t k = 0;
+    for (size_t i = 0; i < x->size1; i++)
+        k += pred[i] == y[i];
+    CU_ASSERT_TRUE(ss_attack_broken(k, x->size1, 3));
+    CU_ASSERT_EQUAL_FATAL(ss_pgd_craft(&real, x, y, 0.5, &o, adv, NULL, "", NULL), 0);
+    ss_mlp_predict(m, adv, pred, NULL);
+    k = 0;
+    for (size_t i = 0; i < x->size1; i++)
+        k += pred[i] == y[i];
+    CU_ASSERT_FALSE(ss_attack_broken(k, x->size1, 3));
+    free(pred);
+    gsl_matrix_free(adv);
+    gsl_matrix_free(x);
+    free(y);
+    ss_mlp_free(m);
+}
+
 int main(void)
 {
     static const ss_test_case cases[] = {
@@ -257,6 +397,10 @@ int main(void)
         {"perturbations stay in [0,1] and within eps; accuracy falls", test_bounds_and_effect},
         {"craft_many = craft per eps = in place", test_craft_many_and_in_place},
         {"attack through a caller's gradient model", test_custom_model},
+        {"PGD stays in the eps-ball and [0,1]", test_pgd_bounds},
+        {"SPSA finds a known linear boundary, and not beyond eps", test_spsa_boundary},
+        {"worst case per sample, Wilson intervals, chance", test_worst_case_and_wilson},
+        {"sanity check catches a zeroed gradient", test_sanity_catches_zero_gradient},
         {NULL, NULL},
     };
     CU_initialize_registry();

@@ -25,6 +25,36 @@ typedef struct ss_fgsm_row {
     double surrogate_clean_accuracy;   /* the surrogate's own accuracy on clean inputs */
 } ss_fgsm_row;
 
+/* Every attack of a fold: per-sample outcomes reduced to counts of test
+ * samples still classified correctly (pooled over folds by the report). */
+#define SS_ROBUST_MAX_EPS 16
+#define SS_ROBUST_MAX_ATTACKS 12
+enum { SS_TARGET_SNN = 0, SS_TARGET_BACKPROP = 1 };
+
+typedef struct ss_attack_result {
+    char name[48]; /* "PGD-20 via surrogate" */
+    char key[32];  /* JSON: "pgd_surrogate" */
+    int target;    /* SS_TARGET_SNN or SS_TARGET_BACKPROP: the network classifying */
+    size_t correct[SS_ROBUST_MAX_EPS];
+    long long queries; /* SPSA: scored inputs over every eps, else 0 */
+} ss_attack_result;
+
+typedef struct ss_robustness {
+    int has; /* attacks ran */
+    size_t samples;
+    size_t n_eps; /* the fgsm_eps grid, then the sanity eps when not in it */
+    double eps[SS_ROBUST_MAX_EPS];
+    int sanity_row;                             /* row of the sanity eps, -1: none */
+    size_t clean_correct[2];                    /* by target, the attacks' clean reference */
+    size_t worst_correct[2][SS_ROBUST_MAX_EPS]; /* no attack on that target broke them */
+    size_t n_attacks;
+    ss_attack_result attacks[SS_ROBUST_MAX_ATTACKS];
+    int has_surrogate;
+    size_t surrogate_correct, surrogate_agree; /* agree: same class as the network */
+    size_t surrogate_newton_failures;
+    size_t pgd_steps, spsa_queries, spsa_batch, spsa_draws, spsa_iterations;
+} ss_robustness;
+
 typedef struct ss_fold_result {
     int fold; /* test fold index, or -1 for a fixed split */
     size_t n_train, n_test;
@@ -52,6 +82,7 @@ typedef struct ss_fold_result {
      * picture at the end, a checkpoint of an interrupted run): the results
      * are kept and reported, and the run then fails with this. code 0: none. */
     ss_error late;
+    ss_robustness robust;
 } ss_fold_result;
 
 typedef struct ss_results {

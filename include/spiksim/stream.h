@@ -37,7 +37,8 @@ typedef enum ss_stream_purpose {
     SS_STREAM_V_INIT = 4,  /* a = run stream, b = global neuron id; draw = reset number */
     SS_STREAM_POISSON = 5, /* a = run stream, b = global neuron id; draw = spike number */
     SS_STREAM_ORDER = 6,   /* a = epoch, b = 0: presentation order */
-    SS_STREAM_BASELINE = 7 /* the backprop baseline's initial weights and batches */
+    SS_STREAM_BASELINE = 7, /* the backprop baseline's initial weights and batches */
+    SS_STREAM_ATTACK = 8    /* a = attack's key, b = sample: random starts, SPSA directions */
 } ss_stream_purpose;
 
 /* A sequence of draws of one (seed, purpose, a, b).  Plain data: copy it to

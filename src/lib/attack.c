@@ -117,3 +117,21 @@ int ss_fgsm_mlp_accuracy(ss_mlp *m, const gsl_matrix *x, const int *y, double ep
         gsl_matrix_free(adv);
     return rc;
 }
+
+static int mlp_scores(void *self, const double *x, size_t n, const uint64_t *keys, double *scores,
+                      ss_error *err)
+{
+    ss_mlp *m = self;
+    (void)keys; /* deterministic */
+    if (n == 0)
+        return 0;
+    gsl_matrix_const_view xv = gsl_matrix_const_view_array(x, n, ss_mlp_n_inputs(m));
+    gsl_matrix_view sv = gsl_matrix_view_array(scores, n, ss_mlp_n_classes(m));
+    return ss_mlp_forward(m, &xv.matrix, NULL, &sv.matrix, err);
+}
+
+ss_query_model ss_query_model_mlp(ss_mlp *m)
+{
+    ss_query_model q = {mlp_scores, m, ss_mlp_n_inputs(m), ss_mlp_n_classes(m)};
+    return q;
+}

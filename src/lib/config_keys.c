@@ -20,7 +20,8 @@ static const ss_section_spec sections[] = {
     {"projection", 1, "synapses from one layer to another: [projection.NAME]"},
     {"plasticity", 0, "the association STDP rule used in training"},
     {"train", 0, "training schedule of the spiking network"},
-    {"evaluate", 0, "test-time evaluation: backprop baseline and FGSM attacks"},
+    {"evaluate", 0,
+     "test-time evaluation: backprop baseline and adversarial attacks (docs/robustness.md)"},
 };
 
 static const ss_key_spec keys[] = {
@@ -208,6 +209,31 @@ static const ss_key_spec keys[] = {
      "FGSM perturbation sizes in normalised input units"},
     {"evaluate", "fgsm_samples", SS_KEY_INT, "0", 0, BIG, NULL,
      "attack at most this many test samples (0: all)"},
+    {"evaluate", "attacks", SS_KEY_STRING, "fgsm, pgd, transfer", 0, 0, NULL,
+     "attacks to run, a comma list of fgsm (one gradient-sign step), pgd (projected gradient, "
+     "random start), spsa (gradient-free, on the networks' scores; the spiking network's spike "
+     "counts averaged over noise draws) and transfer (backprop's FGSM and PGD inputs shown to "
+     "the spiking network); gradient attacks aim at backprop's own gradient and at the spiking "
+     "network's mean-field surrogate; spsa is not on by default: it costs spsa_queries "
+     "spiking presentations per sample and eps"},
+    {"evaluate", "attack_samples", SS_KEY_INT, "0", 0, BIG, NULL,
+     "attack the first this many test samples (split order) with every attack (0: as "
+     "fgsm_samples)"},
+    {"evaluate", "pgd_steps", SS_KEY_INT, "20", 1, 100000, NULL,
+     "PGD steps, each of 2.5 eps / pgd_steps"},
+    {"evaluate", "spsa_queries", SS_KEY_INT, "2000", 0, BIG, NULL,
+     "SPSA budget per sample and eps: scored inputs, every noise draw counted"},
+    {"evaluate", "spsa_batch", SS_KEY_INT, "8", 1, 10000, NULL,
+     "SPSA random directions per iteration (each scored on both sides)"},
+    {"evaluate", "spsa_draws", SS_KEY_INT, "4", 1, 10000, NULL,
+     "Poisson noise draws averaged per SPSA point on the spiking network (backprop: 1)"},
+    {"evaluate", "spsa_delta", SS_KEY_DOUBLE, "0.05", 1e-6, 1, NULL,
+     "SPSA finite-difference step, in normalised input units"},
+    {"evaluate", "spsa_lr", SS_KEY_DOUBLE, "0.1", 1e-6, 10, NULL,
+     "SPSA Adam step size as a fraction of eps"},
+    {"evaluate", "sanity_eps", SS_KEY_DOUBLE, "0.5", 0, 1, NULL,
+     "every attack also runs at this eps and must bring accuracy to chance or below there, "
+     "else the run reports it broken (0: no sanity check)"},
     {"evaluate", "bp_epochs", SS_KEY_INT, "50", 0, 100000, NULL, "backprop training epochs"},
     {"evaluate", "bp_batch", SS_KEY_INT, "32", 1, 1e6, NULL, "backprop minibatch size"},
     {"evaluate", "bp_optimizer", SS_KEY_ENUM, "adam", 0, 0, "adam|sgd",

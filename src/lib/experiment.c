@@ -1,6 +1,7 @@
 /* A whole classification run, fold by fold; see experiment.h. */
 #include <spiksim/experiment.h>
 
+#include "attack_run.h"
 #include "pool.h"
 
 #include <spiksim/ann.h>
@@ -26,10 +27,8 @@ static int stop_after_epoch(void *ctx, size_t epoch, double loss)
     return stop && *stop;
 }
 
-/* The backprop MLP of the same shape, its clean accuracies and the three
- * FGSM attacks per epsilon: white-box on the MLP, white-box on the spiking
- * network through its rate surrogate, and the MLP's adversarial inputs
- * transferred to the spiking network. */
+/* The backprop MLP of the same shape, its clean accuracies, and the attacks
+ * on both networks (attack_run.h). */
 static int run_baseline(const ss_config *cfg, const ss_run_options *opt, const ss_split *split,
                         ss_classifier *snn, ss_fold_result *res, ss_progress *progress,
                         ss_error *err)
@@ -67,58 +66,9 @@ static int run_baseline(const ss_config *cfg, const ss_run_options *opt, const s
                              res->bp_confusion, err);
     res->has_backprop = rc == SS_OK;
 
-    /* FGSM on the first fgsm_samples test samples (split order). */
-    const double *eps;
-    size_t n_eps = ss_config_list(cfg, "evaluate", "fgsm_eps", &eps);
-    size_t n_att = (size_t)ss_config_int(cfg, "evaluate", "fgsm_samples");
-    if (n_att == 0 || n_att > split->n_test)
-        n_att = split->n_test;
-    res->fgsm_samples = n_att;
-    gsl_matrix_const_view att = gsl_matrix_const_view_array(split->test_x, n_att, nf);
-    gsl_matrix *x_adv = n_att ? gsl_matrix_alloc(n_att, nf) : NULL;
-    ss_surrogate *sur = NULL;
-    double sur_clean = NAN;
-    if (rc == SS_OK && n_att) {
-        ss_error sur_err;
-        sur = ss_surrogate_alloc(snn, cfg, &sur_err);
-        if (!sur && sur_err.code == SS_ECONFIG)
-            fprintf(stderr, "spiksim: warning: %s; no surrogate attack\n", sur_err.msg);
-        else if (!sur) {
-            if (err)
-                *err = sur_err;
-            rc = sur_err.code;
-        }
-        if (sur)
-            rc = ss_surrogate_accuracy(sur, &att.matrix, split->test_y, &sur_clean, err);
-    }
-    ss_attack_model bp_model = ss_attack_model_mlp(mlp);
-    for (size_t k = 0; rc == SS_OK && k < n_eps && x_adv; k++) {
-        ss_fgsm_row *row = &res->fgsm[k];
-        row->eps = eps[k];
-        row->surrogate_clean_accuracy = sur_clean;
-        char phase[64];
-        rc = ss_fgsm_craft(&bp_model, &att.matrix, split->test_y, eps[k], x_adv, err);
-        if (rc == SS_OK)
-            rc = ss_mlp_evaluate(mlp, x_adv, split->test_y, &row->backprop_whitebox, NULL, err);
-        snprintf(phase, sizeof phase, "fgsm eps %g transfer", eps[k]);
-        if (rc == SS_OK)
-            rc = ss_classifier_evaluate(snn, x_adv->data, split->test_y, n_att, NULL, progress,
-                                        phase, &row->snn_transfer_from_backprop, err);
-        if (rc == SS_OK && sur) {
-            ss_attack_model sm = ss_surrogate_attack_model(sur);
-            rc = ss_fgsm_craft(&sm, &att.matrix, split->test_y, eps[k], x_adv, err);
-            snprintf(phase, sizeof phase, "fgsm eps %g surrogate", eps[k]);
-            if (rc == SS_OK)
-                rc = ss_classifier_evaluate(snn, x_adv->data, split->test_y, n_att, NULL, progress,
-                                            phase, &row->snn_surrogate_whitebox, err);
-        }
-        res->samples_presented += (long long)(sur ? 2 : 1) * (long long)n_att;
-        if (rc == SS_OK && opt->stop && *opt->stop)
-            rc = ss_error_set(err, SS_EINTR, "interrupted");
-    }
-    ss_surrogate_free(sur);
-    if (x_adv)
-        gsl_matrix_free(x_adv);
+    /* Every attack of [evaluate] on both networks (attack_run.c). */
+    if (rc == SS_OK)
+        rc = ss_run_attacks(cfg, opt->seed, split, snn, mlp, res, progress, opt->stop, err);
     ss_mlp_free(mlp);
     gsl_rng_free(rng);
     return rc;

@@ -2,6 +2,7 @@
 #include <spiksim/report.h>
 
 #include <spiksim/atomic.h>
+#include <spiksim/attack.h>
 #include <spiksim/json.h>
 
 #include <gsl/gsl_statistics_double.h>
@@ -155,6 +156,288 @@ static void pct(char *buf, size_t n, double mean, double sd, size_t n_folds)
 #define FIELD(name) offsetof(ss_fold_result, name)
 #define ROW(name) offsetof(ss_fgsm_row, name)
 
+/* ---- Robustness: counts pooled over folds -------------------------------- */
+
+static const ss_robustness *rb0(const ss_results *r)
+{
+    return r->n_folds && r->folds[0].has_backprop && r->folds[0].robust.has ? &r->folds[0].robust
+                                                                            : NULL;
+}
+
+static size_t pool_samples(const ss_results *r)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->n_folds; i++)
+        n += r->folds[i].robust.samples;
+    return n;
+}
+
+/* Correct counts pooled over folds: attack a (or, a < 0, the worst case of
+ * target -1 - a ... ) at eps row k. */
+static size_t pool_attack(const ss_results *r, size_t a, size_t k)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < r->n_folds; i++)
+        c += r->folds[i].robust.attacks[a].correct[k];
+    return c;
+}
+
+static size_t pool_worst(const ss_results *r, int target, size_t k)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < r->n_folds; i++)
+        c += r->folds[i].robust.worst_correct[target][k];
+    return c;
+}
+
+static size_t pool_clean(const ss_results *r, int target)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < r->n_folds; i++)
+        c += r->folds[i].robust.clean_correct[target];
+    return c;
+}
+
+static long long pool_queries(const ss_results *r, size_t a)
+{
+    long long q = 0;
+    for (size_t i = 0; i < r->n_folds; i++)
+        q += r->folds[i].robust.attacks[a].queries;
+    return q;
+}
+
+/* Attack a fails its sanity check: above chance at the sanity eps. */
+static int attack_broken(const ss_results *r, size_t a)
+{
+    const ss_robustness *rb = rb0(r);
+    return rb->sanity_row >= 0 && ss_attack_broken(pool_attack(r, a, (size_t)rb->sanity_row),
+                                                   pool_samples(r), r->n_classes);
+}
+
+/* eps = 0 rows equal the clean outcome for every attack. */
+static int eps0_is_clean(const ss_results *r, size_t a)
+{
+    const ss_robustness *rb = rb0(r);
+    int tgt = rb->attacks[a].target;
+    for (size_t k = 0; k < rb->n_eps; k++)
+        if (rb->eps[k] == 0 && pool_attack(r, a, k) != pool_clean(r, tgt))
+            return 0;
+    return 1;
+}
+
+/* "93.0 [90.1, 95.2]" */
+static void pct_ci(char *buf, size_t len, size_t k, size_t n)
+{
+    double lo, hi;
+    ss_wilson(k, n, 1.96, &lo, &hi);
+    if (n == 0)
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%.1f [%.1f, %.1f]", 100.0 * k / n, 100 * lo, 100 * hi);
+}
+
+static const char *target_name(int t)
+{
+    return t == SS_TARGET_SNN ? "spiking" : "backprop";
+}
+
+static void print_robustness(const ss_results *r, FILE *out)
+{
+    const ss_robustness *rb = rb0(r);
+    size_t n = pool_samples(r), nf = r->n_folds;
+    char buf[64];
+    fprintf(out,
+            "\n  Robustness: L-inf attacks, inputs in [0, 1], the first %zu test samples%s "
+            "(%zu in all); accuracy %% [95%% Wilson interval]\n",
+            rb->samples, nf > 1 ? " of each fold" : "", n);
+    fprintf(out,
+            "  PGD %zu steps with a random start; SPSA %zu queries per sample and eps "
+            "(%zu iterations of %zu directions, spike counts averaged over %zu Poisson "
+            "draws per point; backprop: the same iterations, 1 draw)\n",
+            rb->pgd_steps, rb->spsa_queries, rb->spsa_iterations, rb->spsa_batch, rb->spsa_draws);
+    if (rb->has_surrogate) {
+        size_t sc = 0, ag = 0, nw = 0;
+        for (size_t i = 0; i < nf; i++) {
+            sc += r->folds[i].robust.surrogate_correct;
+            ag += r->folds[i].robust.surrogate_agree;
+            nw += r->folds[i].robust.surrogate_newton_failures;
+        }
+        fprintf(out,
+                "  surrogate (mean-field, lateral inhibition): clean accuracy %.1f%% against "
+                "the network's %.1f%% (%+.1f points); same class as the network on %.1f%%\n",
+                100.0 * sc / n, 100.0 * pool_clean(r, SS_TARGET_SNN) / n,
+                100.0 * ((double)sc - (double)pool_clean(r, SS_TARGET_SNN)) / n, 100.0 * ag / n);
+        if (nw)
+            fprintf(out, "  (%zu surrogate evaluations stopped short of the fixed point)\n", nw);
+    }
+    for (int t = 1; t >= 0; t--) {
+        fprintf(out, "\n  %s network, accuracy under attack\n  %-6s", target_name(t), "eps");
+        for (size_t a = 0; a < rb->n_attacks; a++)
+            if (rb->attacks[a].target == t)
+                fprintf(out, " %-21s", rb->attacks[a].name);
+        fprintf(out, " %s\n", "worst case");
+        for (size_t k = 0; k < rb->n_eps; k++) {
+            fprintf(out, "  %-6g", rb->eps[k]);
+            for (size_t a = 0; a < rb->n_attacks; a++)
+                if (rb->attacks[a].target == t) {
+                    pct_ci(buf, sizeof buf, pool_attack(r, a, k), n);
+                    fprintf(out, " %-21s", buf);
+                }
+            pct_ci(buf, sizeof buf, pool_worst(r, t, k), n);
+            fprintf(out, " %s%s\n", buf, (int)k == rb->sanity_row ? "  (sanity)" : "");
+        }
+    }
+    fprintf(out, "\n  worst case over every attack (a sample counts only if no attack broke it)\n");
+    fprintf(out, "  %-6s %-22s %-22s\n", "eps", "backprop", "spiking");
+    for (size_t k = 0; k < rb->n_eps; k++) {
+        char b2[64];
+        pct_ci(buf, sizeof buf, pool_worst(r, SS_TARGET_BACKPROP, k), n);
+        pct_ci(b2, sizeof b2, pool_worst(r, SS_TARGET_SNN, k), n);
+        fprintf(out, "  %-6g %-22s %-22s%s\n", rb->eps[k], buf, b2,
+                (int)k == rb->sanity_row ? "  (sanity)" : "");
+    }
+    int broken = 0, unclean = 0;
+    for (size_t a = 0; a < rb->n_attacks; a++) {
+        if (attack_broken(r, a)) {
+            fprintf(out,
+                    "  SANITY CHECK FAILED: %s on %s stays above chance (%.1f%% > %.1f%%) at "
+                    "eps %g: the attack is broken, its figures understate what an attacker can "
+                    "do\n",
+                    rb->attacks[a].name, target_name(rb->attacks[a].target),
+                    100.0 * pool_attack(r, a, (size_t)rb->sanity_row) / n, 100.0 / r->n_classes,
+                    rb->eps[rb->sanity_row]);
+            broken = 1;
+        }
+        if (!eps0_is_clean(r, a)) {
+            fprintf(out, "  CHECK FAILED: %s on %s at eps 0 differs from the clean accuracy\n",
+                    rb->attacks[a].name, target_name(rb->attacks[a].target));
+            unclean = 1;
+        }
+    }
+    if (rb->sanity_row >= 0 && !broken)
+        fprintf(out, "  sanity: every attack is at chance (%.1f%%) or below at eps %g\n",
+                100.0 / r->n_classes, rb->eps[rb->sanity_row]);
+    if (!unclean)
+        fprintf(out, "  eps 0 gives the clean accuracy for every attack\n");
+}
+
+static void json_ci_arrays(ss_json *j, const size_t *counts, size_t m, size_t n)
+{
+    double acc[SS_ROBUST_MAX_EPS], lo[SS_ROBUST_MAX_EPS], hi[SS_ROBUST_MAX_EPS];
+    long long cc[SS_ROBUST_MAX_EPS];
+    for (size_t k = 0; k < m; k++) {
+        acc[k] = n ? (double)counts[k] / (double)n : NAN;
+        ss_wilson(counts[k], n, 1.96, &lo[k], &hi[k]);
+        cc[k] = (long long)counts[k];
+    }
+    ss_json_key(j, "accuracy");
+    ss_json_double_array(j, acc, m);
+    ss_json_key(j, "ci95_low");
+    ss_json_double_array(j, lo, m);
+    ss_json_key(j, "ci95_high");
+    ss_json_double_array(j, hi, m);
+    ss_json_key(j, "correct");
+    ss_json_array_begin(j);
+    for (size_t k = 0; k < m; k++)
+        ss_json_int(j, cc[k]);
+    ss_json_array_end(j);
+}
+
+static void json_robustness(ss_json *j, const ss_results *r)
+{
+    const ss_robustness *rb = rb0(r);
+    size_t n = pool_samples(r), m = rb->n_eps;
+    ss_json_key(j, "robustness");
+    ss_json_object_begin(j);
+    ss_json_key(j, "samples");
+    ss_json_int(j, (long long)n);
+    ss_json_key(j, "samples_per_fold");
+    ss_json_int(j, (long long)rb->samples);
+    ss_json_key(j, "eps");
+    ss_json_double_array(j, rb->eps, m);
+    ss_json_key(j, "sanity_eps");
+    if (rb->sanity_row >= 0)
+        ss_json_number(j, rb->eps[rb->sanity_row]);
+    else
+        ss_json_null(j);
+    ss_json_key(j, "chance");
+    ss_json_number(j, 1.0 / (double)r->n_classes);
+    ss_json_key(j, "pgd_steps");
+    ss_json_int(j, (long long)rb->pgd_steps);
+    ss_json_key(j, "spsa");
+    ss_json_object_begin(j);
+    ss_json_key(j, "queries_per_sample");
+    ss_json_int(j, (long long)rb->spsa_queries);
+    ss_json_key(j, "iterations");
+    ss_json_int(j, (long long)rb->spsa_iterations);
+    ss_json_key(j, "batch");
+    ss_json_int(j, (long long)rb->spsa_batch);
+    ss_json_key(j, "draws");
+    ss_json_int(j, (long long)rb->spsa_draws);
+    ss_json_object_end(j);
+    ss_json_key(j, "surrogate");
+    if (rb->has_surrogate) {
+        size_t sc = 0, ag = 0;
+        for (size_t i = 0; i < r->n_folds; i++) {
+            sc += r->folds[i].robust.surrogate_correct;
+            ag += r->folds[i].robust.surrogate_agree;
+        }
+        ss_json_object_begin(j);
+        ss_json_key(j, "clean_accuracy");
+        ss_json_number(j, n ? (double)sc / (double)n : NAN);
+        ss_json_key(j, "network_clean_accuracy");
+        ss_json_number(j, n ? (double)pool_clean(r, SS_TARGET_SNN) / (double)n : NAN);
+        ss_json_key(j, "agreement");
+        ss_json_number(j, n ? (double)ag / (double)n : NAN);
+        ss_json_object_end(j);
+    } else {
+        ss_json_null(j);
+    }
+    ss_json_key(j, "attacks");
+    ss_json_array_begin(j);
+    for (size_t a = 0; a < rb->n_attacks; a++) {
+        size_t counts[SS_ROBUST_MAX_EPS];
+        for (size_t k = 0; k < m; k++)
+            counts[k] = pool_attack(r, a, k);
+        ss_json_object_begin(j);
+        ss_json_key(j, "name");
+        ss_json_string(j, rb->attacks[a].name);
+        ss_json_key(j, "key");
+        ss_json_string(j, rb->attacks[a].key);
+        ss_json_key(j, "network");
+        ss_json_string(j, target_name(rb->attacks[a].target));
+        json_ci_arrays(j, counts, m, n);
+        ss_json_key(j, "queries");
+        ss_json_int(j, pool_queries(r, a));
+        ss_json_key(j, "broken");
+        ss_json_bool(j, attack_broken(r, a));
+        ss_json_key(j, "eps0_is_clean");
+        ss_json_bool(j, eps0_is_clean(r, a));
+        ss_json_object_end(j);
+    }
+    ss_json_array_end(j);
+    ss_json_key(j, "clean");
+    ss_json_object_begin(j);
+    ss_json_key(j, "backprop");
+    ss_json_number(j, n ? (double)pool_clean(r, SS_TARGET_BACKPROP) / (double)n : NAN);
+    ss_json_key(j, "spiking");
+    ss_json_number(j, n ? (double)pool_clean(r, SS_TARGET_SNN) / (double)n : NAN);
+    ss_json_object_end(j);
+    ss_json_key(j, "worst_case");
+    ss_json_object_begin(j);
+    for (int t = 1; t >= 0; t--) {
+        size_t counts[SS_ROBUST_MAX_EPS];
+        for (size_t k = 0; k < m; k++)
+            counts[k] = pool_worst(r, t, k);
+        ss_json_key(j, target_name(t));
+        ss_json_object_begin(j);
+        json_ci_arrays(j, counts, m, n);
+        ss_json_object_end(j);
+    }
+    ss_json_object_end(j);
+    ss_json_object_end(j);
+}
+
 static void print_confusion(const ss_results *r, const ss_confusion *c, FILE *out)
 {
     fprintf(out, "  %-12s", "true\\pred");
@@ -173,7 +456,7 @@ static void print_confusion(const ss_results *r, const ss_confusion *c, FILE *ou
 
 void ss_results_print(const ss_results *r, FILE *out)
 {
-    char a[64], b[64], c[64], d[64];
+    char a[64], b[64];
     double sd;
     size_t nf = r->n_folds;
     fprintf(out, "\n%s: %s, %zu classes, %s, seed %lu\n", r->model, r->dataset, r->n_classes,
@@ -197,8 +480,11 @@ void ss_results_print(const ss_results *r, FILE *out)
             fprintf(out, "    test fold %-10d %-18s %s\n", r->folds[i].fold, a, has_bp ? b : "");
         }
 
+    if (has_bp && nf && r->folds[0].robust.has)
+        print_robustness(r, out);
+    char c[64], d[64];
     size_t n_rows = nf ? r->folds[0].n_fgsm : 0;
-    if (has_bp && n_rows) {
+    if (has_bp && n_rows && !(nf && r->folds[0].robust.has)) {
         fprintf(out, "\n  FGSM (test accuracy under attack, %zu samples%s)\n",
                 r->folds[0].fgsm_samples, nf > 1 ? " per fold" : "");
         fprintf(out, "  %-6s %-18s %-18s %-18s %s\n", "eps", "backprop white-box",
@@ -217,6 +503,7 @@ void ss_results_print(const ss_results *r, FILE *out)
         fprintf(out, "  (the transfer column is the fair comparison: surrogate gradients can "
                      "mask, see docs/robustness.md)\n");
     }
+
 
     if (nf == 1) {
         fprintf(out, "\n  spiking network, test confusion:\n");
@@ -426,6 +713,8 @@ static void write_json(const ss_results *r, ss_json *j)
             ss_json_object_end(j);
         }
         ss_json_array_end(j);
+        if (rb0(r))
+            json_robustness(j, r);
     }
     ss_json_object_end(j);
 }
