@@ -33,6 +33,8 @@ for model in "$models"/*.ini; do
     case $model in
     */mnist*) [ -f "$SS_SRCDIR/data/mnist/mnist10k-images-idx3-ubyte.gz" ] || {
         echo "(skipped $model: run make mnist)"; continue; } ;;
+    */fashion*) [ -f /usr/share/datasets/fashion-mnist/train-images-idx3-ubyte.gz ] || {
+        echo "(skipped $model: needs dataset-fashion-mnist)"; continue; } ;;
     esac
     expect 0 '^synapses: ' -- --check "$model"
 done

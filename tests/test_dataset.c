@@ -731,6 +731,46 @@ static void test_mnist10k_when_fetched(void)
     ss_dataset_free(ds);
 }
 
+/* Fashion-MNIST as Debian's dataset-fashion-mnist ships it (official
+ * train/test files, gzip) when installed: counts, and max_train keeping the
+ * first images of a pair in file order (models/fashion-binary.ini). */
+static void test_fashion_when_installed(void)
+{
+    const char *dir = "/usr/share/datasets/fashion-mnist/";
+    char img[128], lbl[128], timg[128], tlbl[128];
+    snprintf(img, sizeof img, "%strain-images-idx3-ubyte.gz", dir);
+    snprintf(lbl, sizeof lbl, "%strain-labels-idx1-ubyte.gz", dir);
+    snprintf(timg, sizeof timg, "%st10k-images-idx3-ubyte.gz", dir);
+    snprintf(tlbl, sizeof tlbl, "%st10k-labels-idx1-ubyte.gz", dir);
+    if (access(img, R_OK) != 0) {
+        printf("(skipped: no dataset-fashion-mnist) ");
+        return;
+    }
+    ss_error err = {0};
+    ss_dataset *ds = ss_dataset_load_mnist(img, lbl, timg, tlbl, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ds);
+    CU_ASSERT_EQUAL(ss_dataset_size(ds), 70000);
+    size_t n_train, n_test;
+    CU_ASSERT_EQUAL(ss_dataset_split_sizes(ds, 0, 0, 0, &n_train, &n_test, &err), SS_OK);
+    CU_ASSERT_EQUAL(n_train, 60000);
+    CU_ASSERT_EQUAL(n_test, 10000);
+    /* First training images of coat (4) and shirt (6), in file order. */
+    size_t want[4000], n = 0;
+    for (size_t i = 0; i < ds->n && n < 4000; i++)
+        if (ds->test_fold[i] != 0 && (ds->label[i] == 4 || ds->label[i] == 6))
+            want[n++] = ds->position[i];
+    CU_ASSERT_EQUAL_FATAL(n, 4000);
+    CU_ASSERT_EQUAL_FATAL(ss_dataset_select_classes(ds, "4, 6", &err), SS_OK);
+    ss_split *sp = NULL;
+    CU_ASSERT_EQUAL_FATAL(ss_dataset_split(ds, 0, 4000, 0, &sp, &err), SS_OK);
+    CU_ASSERT_EQUAL(sp->n_train, 4000);
+    CU_ASSERT_EQUAL(sp->n_test, 2000);
+    for (size_t i = 0; i < 4000; i++)
+        CU_ASSERT_EQUAL(sp->train_index[i], want[i]);
+    ss_split_free(sp);
+    ss_dataset_free(ds);
+}
+
 /* -------------------------------------------------------------- [data] */
 
 static ss_config *load_model(const char *name, const char *text, ss_error *err)
@@ -893,6 +933,11 @@ static void test_config_errors(void)
                  "labels = nowhere/mnist10k-labels-idx1-ubyte.gz\n",
                  ":6: [data] path: file 'nowhere/mnist10k-images-idx3-ubyte.gz' not found",
                  "run `make mnist`");
+    config_error("no-fashion.ini",
+                 "dataset = mnist\npath = /usr/share/datasets/fashion-mnist/no-such.gz\n"
+                 "labels = /usr/share/datasets/fashion-mnist/no-such-labels.gz\n",
+                 ":6: [data] path: file '/usr/share/datasets/fashion-mnist/no-such.gz' not found",
+                 "dataset-fashion-mnist");
     config_error("empty-path.ini", "dataset = iris\npath =\n", "[data] path: no file given", NULL);
     free((void *)iris);
     free(img);
@@ -970,6 +1015,7 @@ int main(void)
         {"MNIST: truncated file and gzip stream", test_mnist_truncated},
         {"MNIST: counts differ, trailing data, bad label", test_mnist_counts_differ_and_extra},
         {"MNIST-10k: counts and subset (after make mnist)", test_mnist10k_when_fetched},
+        {"Fashion-MNIST: official files, max_train in file order", test_fashion_when_installed},
         {"[data]: iris with classes and fold", test_config_iris},
         {"[data]: folds = all and max_train", test_config_iris_all_folds_and_caps},
         {"[data]: mnist with classes", test_config_mnist},

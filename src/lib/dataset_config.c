@@ -32,6 +32,13 @@ static char *path_of(const ss_config *cfg, const char *key, ss_error *err)
         size_t n = strlen(err->msg);
         snprintf(err->msg + n, sizeof err->msg - n,
                  " (MNIST-10k is not shipped: run `make mnist` or scripts/fetch-mnist)");
+    } else if (!path && err && err->code == SS_ECONFIG &&
+               strstr(ss_config_string(cfg, SEC, key), "/usr/share/datasets/fashion-mnist/")) {
+        /* Fashion-MNIST comes from a Debian package, not from this tree. */
+        size_t n = strlen(err->msg);
+        snprintf(err->msg + n, sizeof err->msg - n,
+                 " (Fashion-MNIST is Debian's dataset-fashion-mnist: apt-get install "
+                 "dataset-fashion-mnist, or scripts/setup-debian --fashion)");
     }
     return path;
 }
