@@ -48,7 +48,8 @@ if sorted(f["spikes"]) != ["exc", "in", "quiet"]:
     bad.append("populations %s" % sorted(f["spikes"]))
 for name, pop in f["spikes"].items():
     t, n = pop["timestamps"], pop["node_ids"]
-    if pop.attrs.get("sorting") != "by_time" or t.attrs.get("units") != "ms":
+    names = h5py.check_enum_dtype(pop.attrs.get_id("sorting").dtype) or {}
+    if names.get("by_time") != 2 or int(pop.attrs["sorting"]) != 2 or t.attrs.get("units") != "ms":
         bad.append(f"{name}: sorting/units attributes")
     if t.dtype != "float64" or n.dtype != "uint64":
         bad.append(f"{name}: dtypes {t.dtype} {n.dtype}")

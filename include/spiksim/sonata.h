@@ -3,7 +3,9 @@
  *
  *     /spikes/<population>/timestamps   float64, ms, attribute units = "ms"
  *     /spikes/<population>/node_ids     uint64
- *     /spikes/<population>              attribute sorting = "by_time"
+ *     /spikes/<population>              attribute sorting = by_time (an enum
+ *                                       {none, by_id, by_time} of uint8, as
+ *                                       libsonata writes it)
  *
  * One population per layer of a raster, named after the layer; spikes in
  * time order.  See spiksim-raster(5). */

@@ -36,6 +36,25 @@ static int put_string_attr(hid_t obj, const char *name, const char *value)
     return ok ? 0 : -1;
 }
 
+/* The population's sorting attribute as libsonata writes and reads it: an
+ * enum {none = 0, by_id = 1, by_time = 2} of uint8. */
+static int put_sorting_by_time(hid_t g)
+{
+    hid_t t = H5Tenum_create(H5T_NATIVE_UINT8);
+    uint8_t v[3] = {0, 1, 2};
+    int ok = t >= 0 && H5Tenum_insert(t, "none", &v[0]) >= 0 &&
+             H5Tenum_insert(t, "by_id", &v[1]) >= 0 && H5Tenum_insert(t, "by_time", &v[2]) >= 0;
+    hid_t sp = H5Screate(H5S_SCALAR);
+    hid_t a = ok ? H5Acreate2(g, "sorting", t, sp, H5P_DEFAULT, H5P_DEFAULT) : -1;
+    ok = a >= 0 && H5Awrite(a, t, &v[2]) >= 0;
+    if (a >= 0)
+        H5Aclose(a);
+    H5Sclose(sp);
+    if (t >= 0)
+        H5Tclose(t);
+    return ok ? 0 : -1;
+}
+
 static hid_t put_dataset(hid_t g, const char *name, hid_t file_type, hid_t mem_type, size_t n,
                          const void *data)
 {
@@ -67,7 +86,7 @@ static int put_population(hid_t spikes, const ss_raster *r, size_t n, uint32_t l
     hid_t g = rc == 0
                   ? H5Gcreate2(spikes, r->layers[layer].name, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT)
                   : -1;
-    if (g < 0 || put_string_attr(g, "sorting", "by_time") < 0)
+    if (g < 0 || put_sorting_by_time(g) < 0)
         rc = -1;
     hid_t dt = rc == 0 ? put_dataset(g, "timestamps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE, m, t) : -1;
     if (dt < 0 || put_string_attr(dt, "units", "ms") < 0)
