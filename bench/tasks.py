@@ -44,6 +44,7 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 SRCDIR = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
+import accuracy  # noqa: E402  (run(): one spiksim run and its JSON)
 import bp_sklearn  # noqa: E402  (its loaders and the fixed MNIST-10k/IRIS splits)
 
 # key, label, model file, [data] classes (None: the model's), sklearn hidden
@@ -65,23 +66,14 @@ IRIS_SEEDS = (1, 2, 3, 4, 5)
 
 
 def run_snn(spiksim, model, classes, seed, threads, tmp):
-    out = os.path.join(tmp, "%s.%s.%d.json" % (os.path.basename(model),
-                                              (classes or "all").replace(", ", "-"), seed))
-    cmd = [spiksim, "-q", "--seed", str(seed), "--threads", str(threads),
-           "--set", "evaluate.baseline=none", "--set", "evaluate.fgsm_eps=0",
-           "--set", "evaluate.fgsm_samples=1", "--json", out]
+    extra = ["--threads", str(threads), "--set", "evaluate.fgsm_eps=0",
+             "--set", "evaluate.fgsm_samples=1"]
     if classes:
-        cmd += ["--set", "data.classes=" + classes]
-    cmd.append(model)
-    t0 = time.monotonic()
-    proc = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                          universal_newlines=True)
-    wall = time.monotonic() - t0
-    if proc.returncode != 0:
-        raise RuntimeError("%s failed (%d): %s" % (" ".join(cmd), proc.returncode,
-                                                    proc.stderr.strip()))
-    with open(out) as f:
-        d = json.load(f)
+        extra += ["--set", "data.classes=" + classes]
+    # one directory per class subset: runs of one model and seed go side by side
+    sub = os.path.join(tmp, (classes or "all").replace(", ", "-").replace(",", "-"))
+    os.makedirs(sub, exist_ok=True)
+    d, wall = accuracy.run(spiksim, model, seed, extra, sub)
     folds = d["snn"].get("per_fold") or []
     acc = [100.0 * f["test_accuracy"] for f in folds] if len(folds) > 1 \
         else [100.0 * d["snn"]["test_accuracy"]]
