@@ -48,53 +48,7 @@ else
 fi
 
 # ---- the same learned weights on any number of threads ----
-cat >"$tmp/net.ini" <<'INI'
-[simulation]
-duration_ms = 3000
-[plasticity]
-eta = 1
-a_plus = 0.02
-a_minus = 0.021
-tau_plus_ms = 20
-tau_minus_ms = 30
-w_min = 0
-w_max = 3
-[layer.in]
-type = poisson
-size = 200
-rate_hz = 15
-[layer.exc]
-size = 90
-v_init = uniform
-[layer.few]
-size = 3
-[projection.in_exc]
-from = in
-to = exc
-connect = fixed_prob
-p = 0.3
-plastic = true
-weight_dist = uniform
-weight_min = 0
-weight_max = 3
-delay_ms = 0
-[projection.ee]
-from = exc
-to = exc
-connect = fixed_prob
-p = 0.1
-plastic = true
-weight = 0.5
-delay_ms = 0.5
-delay_max_ms = 2
-[projection.ef]
-from = exc
-to = few
-connect = all
-plastic = true
-weight = 1
-delay_ms = 0.7
-INI
+cp "$SS_SRCDIR/tests/data/plastic-free.ini" "$tmp/net.ini"
 for th in 1 2 3 4; do
     "$SPIKSIM" "$tmp/net.ini" -q --threads "$th" --save "$tmp/net$th.ck" \
         --raster "$tmp/net$th.csv" --json "$tmp/net$th.json" || echo "FAIL: $th threads"

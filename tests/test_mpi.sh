@@ -136,39 +136,7 @@ else
 fi
 
 # ---- a plastic free run: the learned weights' statistics on 1, 2 ranks x 1, 2 x 2 ----
-cat >"$tmp/plastic.ini" <<'EOF'
-[simulation]
-duration_ms = 2000
-[plasticity]
-a_plus = 0.02
-a_minus = 0.021
-w_max = 3
-[layer.in]
-type = poisson
-size = 200
-rate_hz = 15
-[layer.exc]
-size = 90
-v_init = uniform
-[projection.in_exc]
-from = in
-to = exc
-connect = fixed_prob
-p = 0.3
-plastic = true
-weight_dist = uniform
-weight_min = 0
-weight_max = 3
-[projection.ee]
-from = exc
-to = exc
-connect = fixed_prob
-p = 0.1
-plastic = true
-weight = 0.5
-delay_ms = 0.5
-delay_max_ms = 2
-EOF
+cp "$SS_SRCDIR/tests/data/plastic-free.ini" "$tmp/plastic.ini"
 run 0 1 "$tmp/plastic.ini" --json "$tmp/plastic.json" --raster "$tmp/plastic.csv" >/dev/null 2>&1 ||
     echo "FAIL: the plastic free run on one process"
 strip "$tmp/plastic.json" >"$tmp/plastic.j"
