@@ -12,11 +12,11 @@ py=/usr/bin/python3
 # ---- Song et al. (2000): bimodal weights, regulated rate (60 s, 3 seeds) ----
 for seed in 1 2 3; do
     "$SPIKSIM" "$song" -q --seed "$seed" --set simulation.duration_ms=60000 \
-        --json "$tmp/song$seed.json" || echo "FAIL: song2000 seed $seed"
+        --json "$tmp/song$seed.json" || { failed=$((failed + 1)); echo "FAIL: song2000 seed $seed"; }
     # the same inputs and initial weights without learning
     "$SPIKSIM" "$song" -q --seed "$seed" --set simulation.duration_ms=60000 \
         --set projection.in_out.plastic=false --json "$tmp/fixed$seed.json" ||
-        echo "FAIL: song2000 without plasticity, seed $seed"
+        { failed=$((failed + 1)); echo "FAIL: song2000 without plasticity, seed $seed"; }
 done
 cat >"$tmp/song.py" <<'PY'
 import json, sys
@@ -51,7 +51,7 @@ fi
 cp "$SS_SRCDIR/tests/data/plastic-free.ini" "$tmp/net.ini"
 for th in 1 2 3 4; do
     "$SPIKSIM" "$tmp/net.ini" -q --threads "$th" --save "$tmp/net$th.ck" \
-        --raster "$tmp/net$th.csv" --json "$tmp/net$th.json" || echo "FAIL: $th threads"
+        --raster "$tmp/net$th.csv" --json "$tmp/net$th.json" || { failed=$((failed + 1)); echo "FAIL: $th threads"; }
     $py -c '
 import json, sys
 j = json.load(open(sys.argv[1]))
@@ -71,15 +71,14 @@ for th in 2 3 4; do
 done
 # and the weights did learn: not those of a run with the rule off
 "$SPIKSIM" "$tmp/net.ini" -q --threads 1 --set plasticity.eta=0 --save "$tmp/still.ck" ||
-    echo "FAIL: eta = 0"
-if ! cmp -s "$tmp/net1.ck" "$tmp/still.ck" && grep -q '"plastic"' "$tmp/net1.json"; then
+    { failed=$((failed + 1)); echo "FAIL: eta = 0"; }
+if [ -s "$tmp/still.ck" ] && ! cmp -s "$tmp/net1.ck" "$tmp/still.ck" &&
+    grep -q '"plastic"' "$tmp/net1.json"; then
     passed=$((passed + 1))
 else
     failed=$((failed + 1))
     echo "FAIL: the weights of a plastic free run did not change"
 fi
-# a saved checkpoint holds the learned weights: it loads into the model
-"$SPIKSIM" "$tmp/net.ini" -q --check >/dev/null || echo "FAIL: --check of the plastic model"
 
 # ---- refusals ----
 rm -f "$tmp/x.ck"
